@@ -1,0 +1,3 @@
+"""Imports every module that defines tables, so metadata (Alembic, tests) sees the whole schema."""
+
+import marketplace.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Imports the modules that register more `marketplace` subcommands (catalog, procurement)."""

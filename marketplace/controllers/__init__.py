@@ -1,0 +1,1 @@
+"""HTTP controllers of the app shell; thin: parse, call one service, render."""

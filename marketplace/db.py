@@ -1,0 +1,107 @@
+"""Database engine, per-request sessions and the SQLite pragmas the app relies on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+from marketplace.settings import Settings
+
+
+def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
+    """Create the engine for a URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # NullPool: SQLite connections are cheap, and pooled ones would pin WAL snapshots.
+            poolclass=NullPool,
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(
+        database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy issue BEGIN itself (see _sqlite_on_begin) instead of pysqlite's lazy BEGIN,
+    # so that `immediate_transaction` can take the write lock up front.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    mode = connection.info.pop("begin_mode", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def exclusive_session(engine: Engine) -> Iterator[Session]:
+    """A Session whose transaction holds the write lock from its first statement.
+
+    Read-then-write paths that must be exclusive (last licence seat, next invoice number) use it:
+    SQLite gets `BEGIN IMMEDIATE`; on PostgreSQL callers lock rows with `SELECT … FOR UPDATE`.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.info["begin_mode"] = "IMMEDIATE"
+        with Session(bind=connection, expire_on_commit=False) as session:
+            yield session
+
+
+class Database:
+    """The engine plus a session factory; one per app (and per worker process)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = build_engine(settings.database_url)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+async def provide_db_session(database: Database) -> AsyncGenerator[Session, None]:
+    """Request-scoped Session dependency.
+
+    An async generator on purpose: written as a sync generator, its cleanup ran on the thread pool and
+    deadlocked once 32 requests held every thread.
+    """
+    session = database.session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def database_is_reachable(database: Database) -> tuple[bool, str]:
+    """For /healthz: one round trip to the database; the reason when it fails."""
+    try:
+        with database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: unreachable"
+    return True, "ok"
