@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from marketplace.types import UTCDateTime
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -31,3 +33,19 @@ def pending_revisions(engine: Engine, database_url: str) -> bool:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
     return set(current) != set(script.get_heads())
+
+
+# Tables created by SQL in migrations (FTS5 shadow tables and the like) that autogenerate must ignore.
+UNMANAGED_PREFIXES = ("listing_fts",)
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
+
+
+def render_item(type_, obj, autogen_context):
+    """Render the app's own column types with their full import path."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("import marketplace.types")
+        return "marketplace.types.UTCDateTime()"
+    return False

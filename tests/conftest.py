@@ -19,7 +19,7 @@ from tests.support import (
     PostgresCleaner,
     copy_sqlite,
     reset_postgres,
-    test_settings,
+    settings_for,
 )
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -75,7 +75,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Any:
-    return test_settings(database_url, tmp_path / "var")
+    return settings_for(database_url, tmp_path / "var")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ IN_CI = os.environ.get("CI") == "true"
 PASSWORD = "correct horse battery staple"
 
 
-def test_settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
+def settings_for(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "secret_key": "test-secret-key-that-is-long-enough-for-hmac",
@@ -137,4 +138,10 @@ def make_user(
 def text_of(html: str) -> str:
     """Visible text of an HTML page, whitespace collapsed (for assertions on messages)."""
     without_tags = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", without_tags).strip()
+    return re.sub(r"\s+", " ", html_lib.unescape(without_tags)).strip()
+
+
+def see_latest(db: Session) -> None:
+    """End the test session's read snapshot and forget loaded objects, to see what the app committed."""
+    db.rollback()
+    db.expire_all()

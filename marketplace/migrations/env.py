@@ -7,25 +7,10 @@ from sqlmodel import SQLModel
 
 import marketplace.all_models  # noqa: F401  (registers every table on SQLModel.metadata)
 from marketplace.db import build_engine
-from marketplace.types import UTCDateTime
+from marketplace.migrate import include_object, render_item
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-# Tables created by SQL in migrations (FTS5 shadow tables and the like) that autogenerate must ignore.
-UNMANAGED_PREFIXES = ("listing_fts",)
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
-
-
-def render_item(type_, obj, autogen_context):
-    """Render the app's own column types with their full import path."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        autogen_context.imports.add("import marketplace.types")
-        return "marketplace.types.UTCDateTime()"
-    return False
 
 
 def run_migrations() -> None:
