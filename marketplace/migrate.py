@@ -39,8 +39,23 @@ def pending_revisions(engine: Engine, database_url: str) -> bool:
 UNMANAGED_PREFIXES = ("listing_fts",)
 
 
+# Search objects are engine-specific (an FTS5 table on SQLite, a tsvector column and GIN index on
+# PostgreSQL), created by SQL in migrations and kept out of the models, so autogenerate skips them.
+UNMANAGED_COLUMNS = ("search_vector",)
+UNMANAGED_INDEXES = ("ix_listing_search",)
+
+
 def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
+    """Autogenerate filter: ignore the search objects that migrations create by hand."""
+    if not name:
+        return True
+    if type_ == "table":
+        return not name.startswith(UNMANAGED_PREFIXES)
+    if type_ == "column":
+        return name not in UNMANAGED_COLUMNS
+    if type_ == "index":
+        return not name.startswith(UNMANAGED_INDEXES)
+    return True
 
 
 def render_item(type_, obj, autogen_context):
