@@ -30,6 +30,12 @@ from marketplace.audit import record_event
 from marketplace.auth import PermissionDenied, SignInRequired
 from marketplace.controllers.admin import AdminController
 from marketplace.controllers.auth import AuthController
+from marketplace.controllers.catalog import (
+    CatalogController,
+    DataJsonController,
+    HarvestAdminController,
+    ListingsApiController,
+)
 from marketplace.controllers.system import SystemController
 from marketplace.db import Database, provide_db_session
 from marketplace.logs import configure_logging, request_id_var
@@ -205,6 +211,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             SystemController,
             AuthController,
             AdminController,
+            CatalogController,
+            DataJsonController,
+            ListingsApiController,
+            HarvestAdminController,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], name="static", opt={"skip_session": True}
             ),

@@ -260,6 +260,3 @@ def _redacted(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

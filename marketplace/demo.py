@@ -78,7 +78,13 @@ def _load_users(db: Session) -> dict[str, int]:
     return {"users_created": created}
 
 
-DEMO_LOADERS: list[Callable[[Session], dict[str, int]]] = [_load_users]
+def _load_listings(db: Session) -> dict[str, int]:
+    from marketplace.catalog.demo import load_demo_listings
+
+    return load_demo_listings(db)
+
+
+DEMO_LOADERS: list[Callable[[Session], dict[str, int]]] = [_load_users, _load_listings]
 
 
 def load_demo(database: Database, *, only_if_empty: bool = False) -> dict[str, int | bool]:

@@ -13,7 +13,7 @@ from sqlmodel import Session, create_engine, select
 
 from marketplace.models import User, UserRole
 
-CLI = [sys.executable, "-m", "marketplace.cli"]
+CLI = [sys.executable, "-m", "marketplace"]
 
 
 def run_cli(*args: str, database_url: str, tmp_path: Path, **env: str):
