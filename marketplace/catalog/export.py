@@ -53,14 +53,13 @@ def stream_export(
             report.exported += 1
             yield record
 
-    for chunk in stream_catalog(
+    yield from stream_catalog(
         counted(),
         version=version,
         catalog_id=catalog_id,
         title="HHS Data Marketplace",
         on_skip=on_skip,
-    ):
-        yield chunk
+    )
     report.exported -= len(report.skipped)
 
 
