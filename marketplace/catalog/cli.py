@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import marketplace.catalog.jobs  # noqa: F401  (registers the harvest job for `marketplace worker`)
 from marketplace.cli import EXTENSIONS, CommandError, emit_json
 from marketplace.settings import Settings
 

@@ -197,6 +197,14 @@ def harvest_catalog(
     except CatalogError as exc:
         raise HarvestError(exc.message) from exc
     now = now or utcnow()
+    # Validate everything before the first write: on SQLite a write transaction would block the
+    # progress updates other connections make, and the page following the job would freeze.
+    total = len(parsed.datasets)
+    checked = []
+    for position, raw in enumerate(parsed.datasets, start=1):
+        checked.append((raw, harvest_dataset(raw, parsed.version)))
+        if progress and (position % 250 == 0 or position == total):
+            progress(position, total, f"{position} of {total} datasets checked")
     report = HarvestReport(catalog_warnings=list(parsed.warnings))
     report.duplicates = find_duplicate_identifiers(parsed.datasets)
     matcher = _DivisionMatcher(list(db.exec(select(Division)).all()))
@@ -206,10 +214,8 @@ def harvest_catalog(
     }
     seen: set[str] = set()
     changed: list[Listing] = []
-    total = len(parsed.datasets)
     foreign_owner = _foreign_identifiers(db, source, parsed.datasets)
-    for position, raw in enumerate(parsed.datasets, start=1):
-        result = harvest_dataset(raw, parsed.version)
+    for raw, result in checked:
         if result.record is None:
             report.rejected.append({"identifier": _raw_identifier(raw), "errors": result.errors})
             continue
@@ -279,8 +285,6 @@ def harvest_catalog(
                 db.add(listing)
                 report.updated += 1
                 changed.append(listing)
-        if progress and (position % 250 == 0 or position == total):
-            progress(position, total, f"{position} of {total} datasets read")
     for identifier, listing in existing.items():
         if identifier not in seen and listing.status != ListingStatus.RETIRED:
             listing.status = ListingStatus.RETIRED

@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath, URLEncodedBody
 from litestar.response import Redirect, Stream, Template
 from sqlmodel import col, select
 
-from marketplace import accounts
+from marketplace import accounts, jobs
 from marketplace.accounts import NotFound, ValidationFailed
 from marketplace.auth import Permission, PermissionDenied, Principal, require
 from marketplace.catalog import services
@@ -26,12 +26,8 @@ from marketplace.catalog.export import (
     validation_report,
 )
 from marketplace.catalog.forms import field_error, form_values_of, parse_listing_form
-from marketplace.catalog.harvest import (
-    HarvestError,
-    fetch_catalog,
-    get_or_create_source,
-    harvest_catalog,
-)
+from marketplace.catalog.harvest import get_or_create_source, start_run
+from marketplace.catalog.jobs import HARVEST_JOB
 from marketplace.catalog.models import (
     HarvestRun,
     HarvestSource,
@@ -50,7 +46,7 @@ from marketplace.catalog.search import (
 )
 from marketplace.dcat import completeness, json_ld_script_text, schema_org_dataset
 from marketplace.guards import admin, signed_in
-from marketplace.models import Division
+from marketplace.models import Division, Job
 from marketplace.web import (
     DbSession,
     flash,
@@ -487,9 +483,10 @@ class HarvestAdminController(Controller):
         self,
         request: Request,
         db: DbSession,
+        state: State,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template | Redirect:
-        """Harvest an uploaded data.json file now, in one transaction, and keep the report."""
+        """Queue the harvest of an uploaded data.json file; the run page follows it."""
         user: Principal = principal(request)  # type: ignore[assignment]
         upload = data.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -498,70 +495,71 @@ class HarvestAdminController(Controller):
             )
         content = upload.file.read()
         key = (str(data.get("key") or "").strip() or upload.filename)[:500]
-        return self._harvest(request, db, user, key, content, str(data.get("division") or ""))
+        division = str(data.get("division") or "")
+        return self._enqueue(request, db, state, user, key, division, upload=content)
 
     @post("/run", name="harvest_run", sync_to_thread=True)
     def run(
         self, request: Request, db: DbSession, state: State, data: URLEncodedBody[dict[str, Any]]
     ) -> Template | Redirect:
-        """Fetch a registered (or new) source URL and harvest it."""
+        """Queue the harvest of a catalog URL (fetched by the worker, never private addresses)."""
         user: Principal = principal(request)  # type: ignore[assignment]
         url = form_value(data, "url")[:1000]
-        try:
-            content = fetch_catalog(url, allow_private=not state.settings.is_production)
-        except HarvestError as exc:
-            return self._page(request, db, {"url": url}, {"url": str(exc)}, status_code=422)
-        return self._harvest(request, db, user, url, content, form_value(data, "division"), url=url)
+        if not url.startswith(("http://", "https://")):
+            errors = {"url": "Enter an http:// or https:// address."}
+            return self._page(request, db, {"url": url}, errors, status_code=422)
+        return self._enqueue(request, db, state, user, url, form_value(data, "division"), url=url)
 
-    def _harvest(
+    def _enqueue(
         self,
         request: Request,
         db: DbSession,
+        state: State,
         user: Principal,
         key: str,
-        content: bytes,
         division_code: str,
+        *,
+        upload: bytes | None = None,
         url: str | None = None,
-    ) -> Template | Redirect:
-        from marketplace.catalog.harvest import finish_run, start_run
-
+    ) -> Redirect:
+        """Register the run and hand it to a worker (harvests can take minutes)."""
         division = accounts.find_division(db, division_code) if division_code else None
         source = get_or_create_source(
             db, key, url=url, division_id=division.id if division else None
         )
         run = start_run(db, source)
-        try:
-            report = harvest_catalog(db, source, content, user)
-            finish_run(run, report)
-            db.add(run)
-            db.commit()
-        except HarvestError as exc:
-            db.rollback()
-            source = get_or_create_source(
-                db, key, url=url, division_id=division.id if division else None
-            )
-            run = start_run(db, source)
-            finish_run(run, None, str(exc))
-            db.add(run)
-            db.commit()
-            flash(request, f"Nothing was imported: {exc}", "error")
-            return redirect(f"/admin/harvest/runs/{run.id}")
-        flash(
-            request,
-            f"Harvested {source.name}: {report.created} new, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.withdrawn} withdrawn, {len(report.rejected)} rejected.",
-        )
+        payload: dict[str, Any] = {
+            "run_id": run.id,
+            "user_id": user.id,
+            "allow_private": not state.settings.is_production,
+        }
+        if upload is not None:
+            folder = state.settings.upload_dir / "harvest"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{secrets.token_hex(16)}.json"
+            path.write_bytes(upload)
+            payload["path"] = str(path)
+        else:
+            payload["url"] = url
+        job = jobs.enqueue(db, HARVEST_JOB, payload, user_id=user.id)
+        run.job_id = job.id
+        run.status = "queued"
+        db.add(run)
+        db.commit()
+        flash(request, f"Harvest of {source.name} queued; this page follows its progress.", "info")
         return redirect(f"/admin/harvest/runs/{run.id}")
 
     @get("/runs/{run_id:int}", name="harvest_run_detail", sync_to_thread=True)
     def run_detail(self, request: Request, db: DbSession, run_id: FromPath[int]) -> Template:
+        """A harvest run: its progress while it runs, its kept report afterwards."""
         run = db.get(HarvestRun, run_id)
         if run is None:
             raise NotFound
+        job = db.get(Job, run.job_id) if run.job_id else None
         return render(
             request,
             "marketplace/admin/harvest_run.html",
-            {"run": run, "source": db.get(HarvestSource, run.source_id)},
+            {"run": run, "job": job, "source": db.get(HarvestSource, run.source_id)},
         )
 
     @get("/validation", name="catalog_validation", sync_to_thread=True)

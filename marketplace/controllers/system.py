@@ -12,8 +12,8 @@ from marketplace.accounts import NotFound
 from marketplace.auth import Permission, PermissionDenied, can
 from marketplace.db import database_is_reachable
 from marketplace.guards import signed_in
-from marketplace.models import Job
-from marketplace.web import DbSession, page_or_partial, principal, render
+from marketplace.models import Job, JobStatus
+from marketplace.web import DbSession, is_htmx, page_or_partial, principal, render
 
 
 class SystemController(Controller):
@@ -40,6 +40,12 @@ class SystemController(Controller):
             raise NotFound
         if user is None or (job.created_by_user_id != user.id and not can(user, Permission.ADMIN)):
             raise PermissionDenied("Only the person who started this job can follow it.")
-        return page_or_partial(
+        response = page_or_partial(
             request, "marketplace/job_detail.html", "marketplace/_job_status.html", {"job": job}
         )
+        finished = job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        embedded = "/jobs/" not in request.headers.get("hx-current-url", "/jobs/")
+        if is_htmx(request) and finished and embedded:
+            # The page that started the job (an import, a harvest) shows the final report itself.
+            response.headers["HX-Refresh"] = "true"
+        return response

@@ -350,3 +350,52 @@ def test_cli_import_and_export_real_catalog(shared_data, database_url, tmp_path)
         )
         assert result.returncode == 1, bad.name
         assert json.loads(result.stdout)["error"]
+
+
+def test_admin_upload_harvests_in_the_background_with_a_kept_report(client, db, database):
+    from datetime import UTC, datetime
+
+    from marketplace import jobs
+    from tests.support import csrf_token
+
+    make_user(db, "admin@hhs.gov", division="OS", roles=("admin",))
+    login(client, "admin@hhs.gov")
+    upload = catalog(dataset("u-1", "Uploaded One"), dataset("u-2", "Uploaded Two"), {"title": "no id"})
+    response = client.post(
+        "/admin/harvest/upload",
+        files={"file": ("cdc.json", upload, "application/json")},
+        data={"_csrf_token": csrf_token(client), "key": "", "division": "CDC"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:300]
+    run_page = response.headers["location"]
+    queued = client.get(run_page)
+    assert "hx-trigger" in queued.text  # the job's progress polls
+    assert jobs.run_pending(database, lambda: datetime.now(UTC)) == 1
+    done = text_of(client.get(run_page).text)
+    assert "Status: succeeded" in done
+    assert "New 2" in done and "Rejected 1" in done
+    see_latest(db)
+    assert {row.identifier for row in db.exec(select(Listing)).all()} == {"u-1", "u-2"}
+    assert list((database.settings.upload_dir / "harvest").iterdir()) == []
+
+
+def test_a_failed_background_harvest_keeps_its_error_and_writes_nothing(client, db, database):
+    from datetime import UTC, datetime
+
+    from marketplace import jobs
+    from tests.support import csrf_token
+
+    make_user(db, "admin@hhs.gov", division="OS", roles=("admin",))
+    login(client, "admin@hhs.gov")
+    response = client.post(
+        "/admin/harvest/upload",
+        files={"file": ("broken.json", b"{not json", "application/json")},
+        data={"_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
+    jobs.run_pending(database, lambda: datetime.now(UTC))
+    page = text_of(client.get(response.headers["location"]).text)
+    assert "Status: failed" in page and "Nothing was written." in page
+    see_latest(db)
+    assert db.exec(select(Listing)).all() == []
