@@ -510,6 +510,24 @@ class HarvestAdminController(Controller):
             return self._page(request, db, {"url": url}, errors, status_code=422)
         return self._enqueue(request, db, state, user, url, form_value(data, "division"), url=url)
 
+    @post("/sources/{source_id:int}/run", name="harvest_source_run", sync_to_thread=True)
+    def run_source(
+        self, request: Request, db: DbSession, state: State, source_id: FromPath[int]
+    ) -> Template | Redirect:
+        """Harvest a registered URL source again (its vanished datasets are withdrawn)."""
+        user: Principal = principal(request)  # type: ignore[assignment]
+        source = db.get(HarvestSource, source_id)
+        if source is None:
+            raise NotFound
+        if not source.url:
+            flash(
+                request, f"{source.name} was uploaded as a file: upload the new version.", "warning"
+            )
+            return redirect("/admin/harvest")
+        division = db.get(Division, source.division_id) if source.division_id else None
+        code = division.code if division else ""
+        return self._enqueue(request, db, state, user, source.key, code, url=source.url)
+
     def _enqueue(
         self,
         request: Request,

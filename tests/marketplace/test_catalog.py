@@ -360,7 +360,9 @@ def test_admin_upload_harvests_in_the_background_with_a_kept_report(client, db, 
 
     make_user(db, "admin@hhs.gov", division="OS", roles=("admin",))
     login(client, "admin@hhs.gov")
-    upload = catalog(dataset("u-1", "Uploaded One"), dataset("u-2", "Uploaded Two"), {"title": "no id"})
+    upload = catalog(
+        dataset("u-1", "Uploaded One"), dataset("u-2", "Uploaded Two"), {"title": "no id"}
+    )
     response = client.post(
         "/admin/harvest/upload",
         files={"file": ("cdc.json", upload, "application/json")},
@@ -399,3 +401,34 @@ def test_a_failed_background_harvest_keeps_its_error_and_writes_nothing(client, 
     assert "Status: failed" in page and "Nothing was written." in page
     see_latest(db)
     assert db.exec(select(Listing)).all() == []
+
+
+def test_a_registered_url_source_is_harvested_again_by_a_worker(client, db, database, monkeypatch):
+    from datetime import UTC, datetime
+
+    import marketplace.catalog.jobs as harvest_jobs
+    from marketplace import jobs
+    from marketplace.catalog.models import HarvestSource
+
+    served = [
+        catalog(dataset("r-1", "Remote One"), dataset("r-2", "Remote Two")),
+        catalog(dataset("r-1", "Remote One")),
+    ]
+    monkeypatch.setattr(harvest_jobs, "fetch_catalog", lambda url, allow_private: served.pop(0))
+    make_user(db, "admin@hhs.gov", division="OS", roles=("admin",))
+    login(client, "admin@hhs.gov")
+    assert (
+        post_form(
+            client, "/admin/harvest/run", {"url": "https://data.example.gov/data.json"}
+        ).status_code
+        == 303
+    )
+    jobs.run_pending(database, lambda: datetime.now(UTC))
+    see_latest(db)
+    source = db.exec(select(HarvestSource)).one()
+    assert post_form(client, f"/admin/harvest/sources/{source.id}/run").status_code == 303
+    jobs.run_pending(database, lambda: datetime.now(UTC))
+    see_latest(db)
+    statuses = {row.identifier: row.status for row in db.exec(select(Listing)).all()}
+    assert statuses == {"r-1": "published", "r-2": "retired"}
+    assert post_form(client, "/admin/harvest/run", {"url": "file:///etc/passwd"}).status_code == 422
