@@ -42,7 +42,6 @@ from marketplace.logs import configure_logging, request_id_var
 from marketplace.sessions import DatabaseStore, SessionMiddleware
 from marketplace.settings import PROJECT_ROOT, Settings
 from marketplace.web import client_ip, principal, render
-from procurement.controllers import procurement_router
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +215,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             DataJsonController,
             ListingsApiController,
             HarvestAdminController,
-            procurement_router(settings),
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], name="static", opt={"skip_session": True}
             ),

@@ -65,6 +65,9 @@ class HarvestReport:
     duplicates: dict[str, int] = field(default_factory=dict)
     warning_details: list[dict[str, Any]] = field(default_factory=list)
     catalog_warnings: list[str] = field(default_factory=list)
+    # Datasets another source (or a steward) already publishes under the same identifier, such as
+    # CDC datasets republished by healthdata.gov: kept once, reported here, never taken over.
+    published_elsewhere: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class HarvestReport:
             "withdrawn": self.withdrawn,
             "rejected": self.rejected,
             "warnings": self.warnings,
+            "published_elsewhere": len(self.published_elsewhere),
         }
 
 
@@ -230,11 +234,8 @@ def harvest_catalog(
             )
             continue
         if identifier in foreign_owner:
-            report.rejected.append(
-                {
-                    "identifier": identifier,
-                    "errors": [f"Identifier already published by {foreign_owner[identifier]}."],
-                }
+            report.published_elsewhere.append(
+                {"identifier": identifier, "published_by": foreign_owner[identifier]}
             )
             continue
         seen.add(identifier)
@@ -379,6 +380,7 @@ def finish_run(run: HarvestRun, report: HarvestReport | None, error: str | None 
     run.rejected = report.rejected
     run.report = {
         "duplicates": report.duplicates,
+        "published_elsewhere": report.published_elsewhere[:MAX_REPORTED_WARNINGS],
         "warnings": report.warning_details,
         "catalog_warnings": report.catalog_warnings,
     }
