@@ -457,3 +457,36 @@ def test_every_real_catalog_imports_and_the_whole_catalog_exports_valid(shared_d
     assert len(exported["dataset"]) > 2900
     v3 = client.get("/data.json?version=3.0").json()
     assert validate_v30_catalog(v3) == []
+
+
+def test_a_search_page_costs_the_same_number_of_queries_whatever_the_result_size(client, db, app):
+    from sqlalchemy import event
+
+    harvest(
+        db,
+        "many.json",
+        catalog(
+            *[
+                dataset(f"m-{i}", f"Measles cases {i}", keyword=["measles", f"k{i}"])
+                for i in range(60)
+            ]
+        ),
+    )
+    engine = app.state.database.engine
+    counted: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        sizes = {}
+        for q, per_page in (("measles 7", 20), ("measles", 20), ("measles", 100)):
+            counted.clear()
+            response = client.get("/catalog", params={"q": q, "per_page": per_page})
+            assert response.status_code == 200
+            sizes[(q, per_page)] = len(counted)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(set(sizes.values())) == 1, sizes
