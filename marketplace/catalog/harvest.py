@@ -29,7 +29,7 @@ from marketplace.catalog.models import (
     ListingStatus,
 )
 from marketplace.catalog.records import record_from_json
-from marketplace.catalog.services import apply_record, reindex, save_version
+from marketplace.catalog.services import apply_record, flag_duplicates, reindex, save_version
 from marketplace.dcat import (
     CatalogError,
     DatasetRecord,
@@ -68,6 +68,8 @@ class HarvestReport:
     # Datasets another source (or a steward) already publishes under the same identifier, such as
     # CDC datasets republished by healthdata.gov: kept once, reported here, never taken over.
     published_elsewhere: list[dict[str, str]] = field(default_factory=list)
+    # New or changed listings with the same title and publisher as an older one (flagged only).
+    possible_duplicates: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -78,6 +80,7 @@ class HarvestReport:
             "rejected": self.rejected,
             "warnings": self.warnings,
             "published_elsewhere": len(self.published_elsewhere),
+            "possible_duplicates": self.possible_duplicates,
         }
 
 
@@ -299,6 +302,7 @@ def harvest_catalog(
             changed.append(listing)
     db.flush()
     reindex(db, changed)
+    report.possible_duplicates = flag_duplicates(db, changed)
     for listing in changed:
         save_version(db, listing, actor, f"Harvested from {source.name}")
     source.last_run_at = now

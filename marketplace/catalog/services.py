@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from marketplace.accounts import NotFound, ValidationFailed
@@ -241,6 +241,52 @@ def reindex(db: Session, listings: Sequence[Listing]) -> None:
     index_documents(db, documents)
 
 
+def _title_key(title: str) -> str:
+    return " ".join(title.lower().split())
+
+
+def flag_duplicates(db: Session, listings: Sequence[Listing]) -> int:
+    """Mark listings that repeat an older listing: same title and same publisher.
+
+    This is how the same dataset republished elsewhere (healthdata.gov republishing CDC, a
+    division's catalog harvested twice under two keys) shows up. The flag points the steward to the
+    match; it never blocks publishing. Returns how many listings were flagged.
+
+    One query for the whole batch: candidates share a lower-cased title with one of the listings.
+    """
+    by_title: dict[str, list[Listing]] = {}
+    for listing in listings:
+        if listing.id:
+            by_title.setdefault(_title_key(listing.title), []).append(listing)
+    if not by_title:
+        return 0
+    lowered = sorted({listing.title.lower() for group in by_title.values() for listing in group})
+    candidates: list[Listing] = []
+    for start in range(0, len(lowered), 500):
+        candidates.extend(
+            db.exec(
+                select(Listing).where(func.lower(Listing.title).in_(lowered[start : start + 500]))
+            ).all()
+        )
+    flagged = 0
+    for listing in (item for group in by_title.values() for item in group):
+        publisher = listing.publisher_name.strip().lower()
+        older = [
+            other
+            for other in candidates
+            if other.id != listing.id
+            and (other.id or 0) < (listing.id or 0)
+            and _title_key(other.title) == _title_key(listing.title)
+            and other.publisher_name.strip().lower() == publisher
+        ]
+        match = min(older, key=lambda other: other.id or 0).id if older else None
+        if listing.duplicate_of_id != match:
+            listing.duplicate_of_id = match
+            db.add(listing)
+        flagged += match is not None
+    return flagged
+
+
 def snapshot(listing: Listing, divisions: dict[int, Division]) -> dict[str, Any]:
     return {
         "record": listing.record,
@@ -294,6 +340,7 @@ def create_listing(db: Session, actor: Principal, data: ListingInput) -> Listing
     db.add(listing)
     db.flush()
     reindex(db, [listing])
+    flag_duplicates(db, [listing])
     save_version(db, listing, actor, "Created")
     record_event(
         db,
@@ -332,6 +379,7 @@ def update_listing(db: Session, actor: Principal, listing: Listing, data: Listin
     db.add(listing)
     db.flush()
     reindex(db, [listing])
+    flag_duplicates(db, [listing])
     save_version(db, listing, actor, "Edited")
     record_event(
         db,

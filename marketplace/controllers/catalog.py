@@ -157,6 +157,7 @@ class CatalogController(Controller):
                 "division": divisions.get(listing.division_id or 0),
                 "distributions_hidden": not services.can_see_distributions(listing, viewer),
                 "can_edit": services.can_edit(listing, viewer),
+                "duplicate_of": _visible_duplicate(db, listing, viewer),
                 "completeness": completeness(record),
                 "versions": services.versions(db, listing)[:10],
                 "related": services.related_listings(db, listing, viewer),
@@ -425,6 +426,14 @@ class ListingsApiController(Controller):
         item["record"] = services.record_to_json(services.visible_record(listing, viewer))
         item["details"] = listing.details
         return item
+
+
+def _visible_duplicate(db: DbSession, listing: Listing, viewer: Principal | None) -> Listing | None:
+    """The older listing this one may duplicate, when the caller may see it."""
+    if listing.duplicate_of_id is None:
+        return None
+    match = db.get(Listing, listing.duplicate_of_id)
+    return match if match is not None and services.can_view(match, viewer) else None
 
 
 def _api_item(

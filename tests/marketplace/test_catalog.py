@@ -490,3 +490,30 @@ def test_a_search_page_costs_the_same_number_of_queries_whatever_the_result_size
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(set(sizes.values())) == 1, sizes
+
+
+def test_a_republished_dataset_is_flagged_with_its_match_but_not_blocked(client, db):
+    harvest(
+        db, "cdc.json", catalog(dataset("https://data.cdc.gov/a", "Provisional COVID-19 Deaths"))
+    )
+    report = harvest(
+        db,
+        "healthdata.json",
+        catalog(
+            dataset("https://healthdata.gov/b", "Provisional  covid-19 deaths"),
+            dataset(
+                "https://healthdata.gov/c",
+                "Provisional COVID-19 Deaths",
+                publisher={"name": "Another Agency"},
+            ),
+        ),
+    )
+    assert report.created == 2 and report.possible_duplicates == 1
+    rows = {row.identifier: row for row in db.exec(select(Listing)).all()}
+    original = rows["https://data.cdc.gov/a"]
+    assert rows["https://healthdata.gov/b"].duplicate_of_id == original.id
+    assert (
+        rows["https://healthdata.gov/c"].duplicate_of_id is None
+    )  # another publisher: not the same
+    page = text_of(client.get(f"/catalog/listings/{rows['https://healthdata.gov/b'].id}").text)
+    assert "This listing may duplicate Provisional COVID-19 Deaths" in page
