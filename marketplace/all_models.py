@@ -2,3 +2,4 @@
 
 import marketplace.catalog.models
 import marketplace.models  # noqa: F401
+import procurement.models  # noqa: F401

@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -42,6 +42,7 @@ from marketplace.logs import configure_logging, request_id_var
 from marketplace.sessions import DatabaseStore, SessionMiddleware
 from marketplace.settings import PROJECT_ROOT, Settings
 from marketplace.web import client_ip, principal, render
+from procurement.controllers import procurement_router
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             DataJsonController,
             ListingsApiController,
             HarvestAdminController,
+            procurement_router(settings),
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], name="static", opt={"skip_session": True}
             ),

@@ -1,3 +1,5 @@
 """Imports the modules that register more `marketplace` subcommands (catalog, procurement)."""
 
 import marketplace.catalog.cli  # noqa: F401
+import procurement.cli
+import procurement.duplicates_cli  # noqa: F401

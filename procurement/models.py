@@ -1,0 +1,214 @@
+"""Procurement tables: vendors and their aliases, purchases, licences, import runs, column mappings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+# Imported for the tables our foreign keys name (listing; division, user_account, job), so this
+# module's metadata is complete wherever it is imported first.
+import marketplace.catalog.models
+import marketplace.models  # noqa: F401
+from marketplace.types import UTCDateTime, utcnow
+
+
+class PurchaseSource(StrEnum):
+    MANUAL = "manual"  # entered by an officer (purchase-card subscriptions never reach FPDS)
+    IMPORT = "import"  # read from an award file; `source_file` and `source_rows` say which
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Vendor(SQLModel, table=True):
+    """A canonical vendor. Names reach it through `vendor_alias`; UEIs identify it directly."""
+
+    __tablename__ = "vendor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=300)  # as first written on an award or by an officer
+    name_key: str = Field(max_length=300, unique=True, index=True)  # normalise_vendor_name(name)
+    uei: str | None = Field(default=None, max_length=20, unique=True)
+    parent_uei: str | None = Field(default=None, max_length=20, index=True)
+    parent_name: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class VendorAlias(SQLModel, table=True):
+    """A normalised name that means a vendor: its own name, d/b/a and former names, merged names.
+
+    The key is unique, so one spelling always leads to one vendor; a merge moves the loser's
+    aliases to the winner, which is how a merge teaches future imports.
+    """
+
+    __tablename__ = "vendor_alias"
+
+    alias_key: str = Field(max_length=300, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=300)  # the spelling it was learnt from
+    origin: str = Field(default="import", max_length=20)  # import, variant, manual, merge
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Purchase(SQLModel, table=True):
+    """One award (or one hand-entered purchase) of one division from one vendor.
+
+    `award_key` is the identity across imports (see procurement.importers.AwardRecord); `piid` is
+    the contract number, or for manual purchases a generated reference such as HHS-MAN-2026-00042
+    that stands wherever a PIID would. Money is integer cents (BigInteger: awards pass $21 million,
+    the limit of a 32-bit cent count); obligations may be negative (de-obligations).
+    """
+
+    __tablename__ = "purchase"
+    __table_args__ = (
+        Index("ix_purchase_division_start", "division_id", "start_on"),
+        Index("ix_purchase_start_id", "start_on", "id"),
+        Index("ix_purchase_obligated_id", "obligated_cents", "id"),
+        # Covering indexes for the facet counts of searches without words (see search_purchases).
+        Index("ix_purchase_facets", "division_id", "psc", "current_end_on", "obligated_cents"),
+        Index("ix_purchase_vendor_facets", "vendor_id", "division_id", "psc", "current_end_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    award_key: str = Field(max_length=300, unique=True)
+    piid: str = Field(max_length=100, index=True)
+    parent_piid: str | None = Field(default=None, max_length=100, index=True)
+    division_id: int = Field(foreign_key="division.id")
+    awarding_division_id: int | None = Field(default=None, foreign_key="division.id")
+    funding_division_id: int | None = Field(default=None, foreign_key="division.id")
+    vendor_id: int = Field(foreign_key="vendor.id")  # indexed by ix_purchase_vendor_facets
+    product: str = Field(default="", max_length=300)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    award_type: str | None = Field(default=None, max_length=100)
+    psc: str | None = Field(default=None, max_length=10, index=True)
+    psc_description: str | None = Field(default=None, max_length=300)
+    naics: str | None = Field(default=None, max_length=10)
+    naics_description: str | None = Field(default=None, max_length=300)
+    start_on: date | None = Field(default=None)
+    current_end_on: date | None = Field(default=None, index=True)
+    potential_end_on: date | None = Field(default=None)
+    last_action_on: date | None = Field(default=None)
+    obligated_cents: int = Field(default=0, sa_type=BigInteger)
+    current_value_cents: int | None = Field(default=None, sa_type=BigInteger)
+    potential_value_cents: int | None = Field(default=None, sa_type=BigInteger)
+    source: str = Field(default=PurchaseSource.MANUAL, max_length=20)
+    source_file: str | None = Field(default=None, max_length=300)
+    source_rows: str | None = Field(default=None, max_length=500)  # "rows 2, 7–9" as imported
+    import_run_id: int | None = Field(default=None, foreign_key="import_run.id", index=True)
+    listing_id: int | None = Field(default=None, foreign_key="listing.id", index=True)
+    # Visible only to the owning division and leadership (READ_SENSITIVE_PROCUREMENT).
+    sensitive_notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Lower-case words of PIIDs, vendor, product, description and codes: what live search matches.
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class PurchaseDocument(SQLModel, table=True):
+    """A contract document attached to a purchase; stored under settings.upload_dir, sensitive."""
+
+    __tablename__ = "purchase_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchase.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(default=0)
+    stored_name: str = Field(max_length=100, unique=True)  # random name on disk, never user input
+    uploaded_by: str = Field(max_length=300)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Licence(SQLModel, table=True):
+    """The licence terms of one purchase (see procurement.licensing.LicenceTerms for meanings)."""
+
+    __tablename__ = "licence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchase.id", unique=True, ondelete="CASCADE")
+    scope: str = Field(max_length=30)  # LicenceScope
+    listed_divisions: str = Field(default="", max_length=300)  # comma-separated division codes
+    seats: int | None = Field(default=None)  # None: unlimited
+    term_start_on: date
+    term_end_on: date = Field(index=True)
+    renewal_on: date | None = Field(default=None, index=True)
+    auto_renew: bool = Field(default=False)
+    renewal_cost_cents: int | None = Field(default=None, sa_type=BigInteger)
+    reuse_policy: str = Field(default="with_approval", max_length=20)  # ReusePolicy
+    redistribution_allowed: bool = Field(default=False)
+    derivatives_allowed: bool = Field(default=False)
+    dua_required: bool = Field(default=False)
+    price_per_seat_cents: int | None = Field(default=None, sa_type=BigInteger)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    listing_id: int | None = Field(default=None, foreign_key="listing.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+    def listed_codes(self) -> tuple[str, ...]:
+        return tuple(code for code in self.listed_divisions.split(",") if code)
+
+
+class ImportRun(SQLModel, table=True):
+    """The kept report of one award-file import (web or CLI, real or dry run)."""
+
+    __tablename__ = "import_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int | None = Field(default=None, foreign_key="job.id")
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    actor: str = Field(max_length=300)
+    filename: str = Field(max_length=300)
+    stored_name: str | None = Field(default=None, max_length=100)  # the upload under upload_dir
+    requested_format: str = Field(default="auto", max_length=30)
+    division_code: str | None = Field(default=None, max_length=20)
+    mapping_id: int | None = Field(default=None, foreign_key="column_mapping_preset.id")
+    dry_run: bool = Field(default=False)
+    status: str = Field(default=ImportStatus.QUEUED, max_length=20)
+    layout: str | None = Field(default=None, max_length=30)
+    rows_read: int = Field(default=0)
+    created: int = Field(default=0)
+    updated: int = Field(default=0)
+    unchanged: int = Field(default=0)
+    skipped: int = Field(default=0)
+    rejected: int = Field(default=0)
+    # rejected rows (capped), skip reasons, warnings (capped), notices; or the unknown-layout columns
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class ColumnMappingPreset(SQLModel, table=True):
+    """An officer's mapping of a CSV header onto the template, reused for the same header."""
+
+    __tablename__ = "column_mapping_preset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature: str = Field(max_length=64, unique=True)  # sha256 of the normalised header
+    header: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    columns: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+__all__ = [
+    "ColumnMappingPreset",
+    "ImportRun",
+    "ImportStatus",
+    "Licence",
+    "Purchase",
+    "PurchaseDocument",
+    "PurchaseSource",
+    "Vendor",
+    "VendorAlias",
+]

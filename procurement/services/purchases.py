@@ -1,0 +1,769 @@
+"""Purchases: record and edit them, read one (sensitive parts only when allowed), search, export.
+
+Every signed-in user may search and read purchases; officers change those of their own division;
+sensitive notes and contract documents are shown to the owning division and leadership only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from marketplace.accounts import NotFound, ValidationFailed
+from marketplace.audit import changed_fields, record_event
+from marketplace.auth import Permission, Principal, can, require
+from marketplace.catalog.models import Listing, ListingKind
+from marketplace.models import Division
+from marketplace.spreadsheets import spreadsheet_safe
+from marketplace.types import utcnow
+from procurement.importers import clean_code
+from procurement.models import (
+    Licence,
+    Purchase,
+    PurchaseDocument,
+    PurchaseSource,
+    Vendor,
+)
+from procurement.services.common import (
+    LIKE_ESCAPE,
+    DivisionTable,
+    dollars,
+    parse_form_date,
+    parse_form_money,
+    query_words,
+)
+from procurement.services.vendors import find_or_create_vendor, purchase_search_text
+
+Actor = Principal | str
+MANUAL_PREFIX = "HHS-MAN"
+_PIID = re.compile(r"[A-Z0-9][A-Z0-9-]{0,49}")
+_PSC = re.compile(r"[A-Z0-9]{4}")
+_NAICS = re.compile(r"\d{2,6}")
+
+
+# ------------------------------------------------------------------ create and edit
+
+
+@dataclass(frozen=True)
+class PurchaseInput:
+    """A purchase as typed in the form; every field is text, checked by `validate_purchase`."""
+
+    division: str = ""
+    vendor: str = ""
+    vendor_uei: str = ""
+    product: str = ""
+    description: str = ""
+    piid: str = ""
+    parent_piid: str = ""
+    award_type: str = ""
+    psc: str = ""
+    naics: str = ""
+    start_on: str = ""
+    current_end_on: str = ""
+    potential_end_on: str = ""
+    obligated: str = ""
+    current_value: str = ""
+    potential_value: str = ""
+    sensitive_notes: str = ""
+
+    @classmethod
+    def of(cls, purchase: Purchase, division_code: str, vendor: Vendor) -> PurchaseInput:
+        """The form values of a stored purchase."""
+        return cls(
+            division=division_code,
+            vendor=vendor.name,
+            vendor_uei=vendor.uei or "",
+            product=purchase.product,
+            description=purchase.description,
+            piid=purchase.piid,
+            parent_piid=purchase.parent_piid or "",
+            award_type=purchase.award_type or "",
+            psc=purchase.psc or "",
+            naics=purchase.naics or "",
+            start_on=purchase.start_on.isoformat() if purchase.start_on else "",
+            current_end_on=purchase.current_end_on.isoformat() if purchase.current_end_on else "",
+            potential_end_on=(
+                purchase.potential_end_on.isoformat() if purchase.potential_end_on else ""
+            ),
+            obligated=dollars(purchase.obligated_cents),
+            current_value=dollars(purchase.current_value_cents),
+            potential_value=dollars(purchase.potential_value_cents),
+            sensitive_notes=purchase.sensitive_notes,
+        )
+
+
+def _code(text: str, pattern: re.Pattern[str], label: str, name: str, errors: dict) -> str | None:
+    try:
+        value = clean_code(text)
+    except ValueError as exc:
+        errors[name] = f"{label}: {exc}."
+        return None
+    if value is not None and not pattern.fullmatch(value):
+        errors[name] = f"{label}: {text.strip()[:40]!r} is not in the expected form."
+        return None
+    return value
+
+
+def validate_purchase(db: Session, data: PurchaseInput) -> tuple[dict[str, Any], dict[str, str]]:
+    """Checked and normalised values (vendor still as text) and field errors."""
+    errors: dict[str, str] = {}
+    divisions = DivisionTable.load(db)
+    division = divisions.by_code.get(data.division.strip().upper())
+    if division is None or not division.active:
+        errors["division"] = "Choose the division that owns the purchase."
+    vendor = data.vendor.strip()
+    if not vendor or len(vendor) > 300:
+        errors["vendor"] = "Enter the vendor's name (up to 300 characters)."
+    uei = _code(data.vendor_uei, re.compile(r"[A-Z0-9]{12}"), "UEI", "vendor_uei", errors)
+    product = data.product.strip()
+    if not product or len(product) > 300:
+        errors["product"] = (
+            "Name what was bought, e.g. the dataset or subscription (up to 300 characters)."
+        )
+    description = data.description.strip()
+    if len(description) > 5000:
+        errors["description"] = "Keep the description under 5,000 characters."
+    piid = _code(data.piid, _PIID, "PIID", "piid", errors)
+    parent = _code(data.parent_piid, _PIID, "Parent award PIID", "parent_piid", errors)
+    psc = _code(data.psc, _PSC, "Product and Service Code", "psc", errors)
+    naics = _code(data.naics, _NAICS, "NAICS code", "naics", errors)
+    award_type = data.award_type.strip().upper()[:100] or None
+    start = parse_form_date(data.start_on, "Start", errors, "start_on")
+    current_end = parse_form_date(data.current_end_on, "Current end", errors, "current_end_on")
+    potential_end = parse_form_date(
+        data.potential_end_on, "Potential end", errors, "potential_end_on"
+    )
+    if start and current_end and current_end < start:
+        errors["current_end_on"] = "The current end date is before the start date."
+    if start and potential_end and potential_end < start:
+        errors["potential_end_on"] = "The potential end date is before the start date."
+    if current_end and potential_end and potential_end < current_end:
+        errors["potential_end_on"] = "The potential end date is before the current end date."
+    obligated = parse_form_money(data.obligated, "Obligated", errors, "obligated")
+    if obligated is None and "obligated" not in errors:
+        errors["obligated"] = "Enter the amount obligated in dollars (0 if nothing yet)."
+    current_value = parse_form_money(data.current_value, "Current value", errors, "current_value")
+    potential_value = parse_form_money(
+        data.potential_value, "Potential value", errors, "potential_value"
+    )
+    if len(data.sensitive_notes) > 20000:
+        errors["sensitive_notes"] = "Keep the notes under 20,000 characters."
+    values = {
+        "division_id": division.id if division else None,
+        "division_code": division.code if division else None,
+        "vendor": vendor,
+        "vendor_uei": uei,
+        "product": product,
+        "description": description,
+        "piid": piid,
+        "parent_piid": parent,
+        "award_type": award_type,
+        "psc": psc,
+        "naics": naics,
+        "start_on": start,
+        "current_end_on": current_end,
+        "potential_end_on": potential_end,
+        "obligated_cents": obligated,
+        "current_value_cents": current_value,
+        "potential_value_cents": potential_value,
+        "sensitive_notes": data.sensitive_notes.strip(),
+    }
+    return values, errors
+
+
+def template_award_key(division_code: str, piid: str, parent_piid: str | None) -> str:
+    """The key the template importer gives the same purchase, so both paths fold together."""
+    return f"TEMPLATE_{division_code}_{piid}_{parent_piid or '-NONE-'}"
+
+
+def next_manual_reference(db: Session, year: int) -> str:
+    """The next free reference of a purchase without a PIID: HHS-MAN-2026-00042."""
+    prefix = f"{MANUAL_PREFIX}-{year}-"
+    existing = db.exec(
+        select(Purchase.piid).where(col(Purchase.piid).startswith(prefix, autoescape=True))
+    ).all()
+    numbers = [int(p[len(prefix) :]) for p in existing if p[len(prefix) :].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:05d}"
+
+
+def _snapshot(purchase: Purchase, divisions: DivisionTable, vendor_name: str) -> dict[str, Any]:
+    return {
+        "award_key": purchase.award_key,
+        "piid": purchase.piid,
+        "parent_piid": purchase.parent_piid,
+        "division": divisions.code(purchase.division_id),
+        "vendor": vendor_name,
+        "product": purchase.product,
+        "description": purchase.description,
+        "award_type": purchase.award_type,
+        "psc": purchase.psc,
+        "naics": purchase.naics,
+        "start_on": purchase.start_on,
+        "current_end_on": purchase.current_end_on,
+        "potential_end_on": purchase.potential_end_on,
+        "obligated_cents": purchase.obligated_cents,
+        "current_value_cents": purchase.current_value_cents,
+        "potential_value_cents": purchase.potential_value_cents,
+        "sensitive_notes": "(changed)" if purchase.sensitive_notes else "",
+        "listing_id": purchase.listing_id,
+    }
+
+
+_EDITABLE = (
+    "product", "description", "parent_piid", "award_type", "psc", "naics", "start_on",
+    "current_end_on", "potential_end_on", "obligated_cents", "current_value_cents",
+    "potential_value_cents", "sensitive_notes",
+)  # fmt: skip
+
+
+def record_purchase(db: Session, actor: Principal, data: PurchaseInput, *, today: date) -> Purchase:
+    """Record a purchase by hand (an officer of its division); without a PIID it gets a reference.
+
+    Raises:
+        ValidationFailed: field errors; nothing is written.
+        PermissionDenied: the caller is not an officer of that division.
+    """
+    require(actor, Permission.MANAGE_PURCHASES, actor.division_id)
+    values, errors = validate_purchase(db, data)
+    if values["division_id"] is not None and not can(
+        actor, Permission.MANAGE_PURCHASES, values["division_id"]
+    ):
+        errors["division"] = f"You can record purchases of {actor.division_code} only."
+    piid = values["piid"] or next_manual_reference(db, today.year)
+    award_key = template_award_key(values["division_code"] or "", piid, values["parent_piid"])
+    if not errors and db.exec(select(Purchase.id).where(Purchase.award_key == award_key)).first():
+        errors["piid"] = f"{piid} is already recorded for {values['division_code']}."
+    if errors:
+        raise ValidationFailed(errors)
+    vendor = find_or_create_vendor(db, values["vendor"], values["vendor_uei"])
+    purchase = Purchase(
+        award_key=award_key,
+        piid=piid,
+        division_id=values["division_id"],
+        vendor_id=vendor.id or 0,
+        source=PurchaseSource.MANUAL,
+        **{name: values[name] for name in _EDITABLE},
+    )
+    purchase.description = purchase.description or ""
+    purchase.search_text = purchase_search_text(purchase, vendor.name)
+    db.add(purchase)
+    db.flush()
+    divisions = DivisionTable.load(db)
+    record_event(
+        db,
+        actor,
+        "purchase.create",
+        object_type="purchase",
+        object_id=purchase.id or "",
+        summary=f"Recorded purchase {piid} from {vendor.name}",
+        after=_snapshot(purchase, divisions, vendor.name),
+        division_code=values["division_code"],
+    )
+    db.commit()
+    return purchase
+
+
+def update_purchase(
+    db: Session, actor: Principal, purchase_id: int, data: PurchaseInput
+) -> Purchase:
+    """Edit a purchase (officers of its division; moving it needs the new division too).
+
+    The PIID of an imported purchase is its identity in the source and stays as imported.
+    """
+    purchase = db.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound
+    require(actor, Permission.MANAGE_PURCHASES, purchase.division_id)
+    values, errors = validate_purchase(db, data)
+    if values["division_id"] is not None and not can(
+        actor, Permission.MANAGE_PURCHASES, values["division_id"]
+    ):
+        errors["division"] = f"You can move purchases to {actor.division_code} only."
+    if errors:
+        raise ValidationFailed(errors)
+    divisions = DivisionTable.load(db)
+    old_vendor = db.get(Vendor, purchase.vendor_id)
+    before = _snapshot(purchase, divisions, old_vendor.name if old_vendor else "")
+    before_notes = purchase.sensitive_notes
+    vendor = old_vendor
+    if old_vendor is None or values["vendor"] != old_vendor.name:
+        vendor = find_or_create_vendor(db, values["vendor"], values["vendor_uei"])
+    assert vendor is not None
+    if purchase.source == PurchaseSource.MANUAL and values["piid"]:
+        purchase.piid = values["piid"]
+    for name in _EDITABLE:
+        setattr(purchase, name, values[name])
+    purchase.division_id = values["division_id"]
+    purchase.vendor_id = vendor.id or 0
+    purchase.search_text = purchase_search_text(purchase, vendor.name)
+    purchase.updated_at = utcnow()
+    after = _snapshot(purchase, divisions, vendor.name)
+    after["sensitive_notes"] = "(changed)" if purchase.sensitive_notes != before_notes else ""
+    before["sensitive_notes"] = ""
+    old, new = changed_fields(before, after)
+    if old or new:
+        db.add(purchase)
+        record_event(
+            db,
+            actor,
+            "purchase.update",
+            object_type="purchase",
+            object_id=purchase.id or "",
+            summary=f"Edited purchase {purchase.piid}",
+            before=old,
+            after=new,
+            division_code=divisions.code(purchase.division_id),
+        )
+        db.commit()
+    else:
+        db.rollback()
+    return purchase
+
+
+# ------------------------------------------------------------------ read one
+
+
+@dataclass(frozen=True)
+class PurchaseView:
+    """One purchase as a caller may see it; sensitive parts are None when they may not."""
+
+    purchase: Purchase
+    vendor: Vendor
+    division: Division
+    awarding_division: Division | None
+    funding_division: Division | None
+    licence: Licence | None
+    listing: Listing | None
+    licence_listing: Listing | None
+    can_edit: bool
+    can_read_sensitive: bool
+    sensitive_notes: str | None
+    documents: list[PurchaseDocument] | None
+    orders: list[Purchase] = field(default_factory=list)  # awards placed under this one (a vehicle)
+
+
+def purchase_view(db: Session, actor: Principal | None, purchase_id: int) -> PurchaseView:
+    """A purchase, its vendor, divisions, licence, listing, and sensitive parts when allowed."""
+    principal = require(actor, Permission.VIEW_STAFF_CONTENT)
+    purchase = db.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound
+    vendor = db.get(Vendor, purchase.vendor_id)
+    divisions = DivisionTable.load(db)
+    licence = db.exec(select(Licence).where(Licence.purchase_id == purchase_id)).first()
+    sensitive = can(principal, Permission.READ_SENSITIVE_PROCUREMENT, purchase.division_id)
+    documents = None
+    if sensitive:
+        documents = list(
+            db.exec(
+                select(PurchaseDocument)
+                .where(PurchaseDocument.purchase_id == purchase_id)
+                .order_by(col(PurchaseDocument.uploaded_at))
+            ).all()
+        )
+    orders = list(
+        db.exec(
+            select(Purchase)
+            .where(Purchase.parent_piid == purchase.piid, Purchase.id != purchase.id)
+            .order_by(col(Purchase.start_on))
+            .limit(100)
+        ).all()
+    )
+    assert vendor is not None
+    return PurchaseView(
+        purchase=purchase,
+        vendor=vendor,
+        division=divisions.by_id[purchase.division_id],
+        awarding_division=divisions.by_id.get(purchase.awarding_division_id or -1),
+        funding_division=divisions.by_id.get(purchase.funding_division_id or -1),
+        licence=licence,
+        listing=db.get(Listing, purchase.listing_id) if purchase.listing_id else None,
+        licence_listing=(
+            db.get(Listing, licence.listing_id) if licence and licence.listing_id else None
+        ),
+        can_edit=can(principal, Permission.MANAGE_PURCHASES, purchase.division_id),
+        can_read_sensitive=sensitive,
+        sensitive_notes=purchase.sensitive_notes if sensitive else None,
+        documents=documents,
+        orders=orders,
+    )
+
+
+def editable_purchase(
+    db: Session, actor: Principal | None, purchase_id: int
+) -> tuple[Purchase, PurchaseInput]:
+    """A purchase and its form values, for an officer of its division."""
+    purchase = db.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound
+    require(actor, Permission.MANAGE_PURCHASES, purchase.division_id)
+    vendor = db.get(Vendor, purchase.vendor_id)
+    division = db.get(Division, purchase.division_id)
+    assert vendor is not None and division is not None
+    return purchase, PurchaseInput.of(purchase, division.code, vendor)
+
+
+# ------------------------------------------------------------------ listings
+
+
+def link_listing(db: Session, actor: Principal, purchase_id: int, listing_ref: str) -> Purchase:
+    """Link a purchase to a catalog listing given by id or identifier ("" unlinks)."""
+    purchase = db.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound
+    require(actor, Permission.MANAGE_PURCHASES, purchase.division_id)
+    listing = _find_listing(db, listing_ref) if listing_ref.strip() else None
+    if listing_ref.strip() and listing is None:
+        raise ValidationFailed({"listing": "No listing has this number or identifier."})
+    before = purchase.listing_id
+    purchase.listing_id = listing.id if listing else None
+    purchase.updated_at = utcnow()
+    db.add(purchase)
+    record_event(
+        db,
+        actor,
+        "purchase.link_listing",
+        object_type="purchase",
+        object_id=purchase_id,
+        summary=f"Linked purchase {purchase.piid} to listing {listing.id if listing else 'none'}",
+        before={"listing_id": before},
+        after={"listing_id": purchase.listing_id},
+    )
+    db.commit()
+    return purchase
+
+
+def _find_listing(db: Session, ref: str) -> Listing | None:
+    ref = ref.strip()
+    if ref.isdigit():
+        return db.get(Listing, int(ref))
+    return db.exec(select(Listing).where(Listing.identifier == ref[:500])).first()
+
+
+def create_listing_from_purchase(db: Session, actor: Principal, purchase_id: int) -> Listing:
+    """A draft, staff-only purchased-dataset listing describing the purchase, linked to it.
+
+    Officers of the division create the draft; its data stewards complete and publish it in the
+    catalog. Indexed for search in the same transaction, as every listing change is.
+    """
+    from marketplace.catalog.models import AccessLevel, ListingStatus
+    from marketplace.catalog.search import index_documents
+
+    purchase = db.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound
+    require(actor, Permission.MANAGE_PURCHASES, purchase.division_id)
+    if purchase.listing_id:
+        raise ValidationFailed({"listing": "This purchase already has a listing."})
+    vendor = db.get(Vendor, purchase.vendor_id)
+    division = db.get(Division, purchase.division_id)
+    assert vendor is not None and division is not None
+    title = purchase.product or purchase.description[:200] or f"Purchase {purchase.piid}"
+    description = purchase.description or title
+    listing = Listing(
+        identifier=f"purchase-{purchase.award_key}".lower()[:500],
+        kind=ListingKind.PURCHASED_DATASET,
+        status=ListingStatus.DRAFT,
+        division_id=purchase.division_id,
+        title=title[:500],
+        description=f"{description}\n\nBought from {vendor.name} under {purchase.piid}.",
+        access_level=AccessLevel.NON_PUBLIC,
+        details={"purchase_id": purchase.id, "vendor": vendor.name, "piid": purchase.piid},
+    )
+    db.add(listing)
+    db.flush()
+    index_documents(db, [(listing.id or 0, listing.title, "", division.name, listing.description)])
+    purchase.listing_id = listing.id
+    purchase.updated_at = utcnow()
+    db.add(purchase)
+    record_event(
+        db,
+        actor,
+        "purchase.create_listing",
+        object_type="purchase",
+        object_id=purchase_id,
+        summary=f"Created draft listing {listing.id} from purchase {purchase.piid}",
+        after={"listing_id": listing.id, "identifier": listing.identifier},
+        division_code=division.code,
+    )
+    db.commit()
+    return listing
+
+
+# ------------------------------------------------------------------ search
+
+
+STATUSES = {"active": "Active", "expired": "Expired"}
+LICENCE_FILTERS = {"yes": "Has a licence", "no": "No licence"}
+SORTS = {
+    "newest": "Newest start",
+    "oldest": "Oldest start",
+    "amount": "Largest obligation",
+    "ending": "Ending soonest",
+}
+FACET_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class PurchaseQuery:
+    """Search and facet choices; empty strings mean "any"."""
+
+    q: str = ""
+    division: str = ""
+    vendor_id: int | None = None
+    psc: str = ""
+    status: str = ""  # active, expired
+    licence: str = ""  # yes, no
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = 25
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The query string of this search (with `changes`), without empty values."""
+        values = {
+            "q": self.q,
+            "division": self.division,
+            "vendor": str(self.vendor_id) if self.vendor_id else "",
+            "psc": self.psc,
+            "status": self.status,
+            "licence": self.licence,
+            "sort": "" if self.sort == "newest" else self.sort,
+        }
+        values.update({k: "" if v is None else str(v) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PurchaseRow:
+    purchase: Purchase
+    vendor_name: str
+    division_code: str
+    has_licence: bool
+
+
+@dataclass(frozen=True)
+class PurchasePage:
+    query: PurchaseQuery
+    rows: list[PurchaseRow]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    total_obligated_cents: int
+
+
+def _has_licence() -> Any:
+    # IN over the (small) licence table: both engines build its set once per query, where a
+    # correlated EXISTS would probe the index once per purchase.
+    return col(Purchase.id).in_(select(Licence.purchase_id))
+
+
+def _filtered(query: PurchaseQuery, divisions: DivisionTable, today: date) -> list[Any]:
+    """The WHERE conditions of a search."""
+    conditions: list[Any] = []
+    for word in query_words(query.q):
+        conditions.append(col(Purchase.search_text).like(f"%{word}%", escape=LIKE_ESCAPE))
+    if query.division:
+        division = divisions.by_code.get(query.division.upper())
+        conditions.append(Purchase.division_id == (division.id if division else -1))
+    if query.vendor_id:
+        conditions.append(Purchase.vendor_id == query.vendor_id)
+    if query.psc:
+        conditions.append(Purchase.psc == query.psc.upper()[:10])
+    if query.status == "active":
+        conditions.append(
+            col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
+        )
+    elif query.status == "expired":
+        conditions.append(col(Purchase.current_end_on) < today)
+    if query.licence == "yes":
+        conditions.append(_has_licence())
+    elif query.licence == "no":
+        conditions.append(~_has_licence())
+    return conditions
+
+
+def search_purchases(
+    db: Session, actor: Principal | None, query: PurchaseQuery, *, today: date
+) -> PurchasePage:
+    """One page of purchases and the facet counts of the whole result, in three queries.
+
+    Queries: the page; one pass grouping the matches by (division, PSC, active, licensed), from
+    which the totals and four facets are summed (active and licensed as sums); and the top vendors. Facet counts are over the
+    current result, so they always add up to what a click on them shows.
+    """
+    require(actor, Permission.VIEW_STAFF_CONTENT)
+    divisions = DivisionTable.load(db)
+    where = _filtered(query, divisions, today)
+    active = col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
+    licensed = _has_licence()
+    order = {
+        "oldest": (col(Purchase.start_on).asc(), col(Purchase.id).asc()),
+        "amount": (col(Purchase.obligated_cents).desc(), col(Purchase.id).desc()),
+        "ending": (col(Purchase.current_end_on).asc(), col(Purchase.id).asc()),
+    }.get(query.sort, (col(Purchase.start_on).desc(), col(Purchase.id).desc()))
+    page_rows = db.exec(
+        select(Purchase, Vendor.name, licensed.label("has_licence"))
+        .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
+        .where(*where)
+        .order_by(*order)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    ).all()
+    rows = [
+        PurchaseRow(p, name, divisions.code(p.division_id) or "?", bool(lic))
+        for p, name, lic in page_rows
+    ]
+    # With words to match, every row must be read anyway: group by expressions so SQLite scans
+    # the table once and sorts, instead of walking an index and fetching each row at random.
+    # Without words, plain columns let both engines read the covering facet indexes alone.
+    scan = bool(query_words(query.q))
+    division_key = (col(Purchase.division_id) + 0 if scan else col(Purchase.division_id)).label(
+        "division_key"
+    )
+    psc_key = (
+        func.coalesce(col(Purchase.psc), "").concat("") if scan else col(Purchase.psc)
+    ).label("psc_key")
+    active_key = case((active, 1), else_=0)
+    licensed_key = case((licensed, 1), else_=0)
+    groups = db.exec(
+        select(
+            division_key,
+            psc_key,
+            func.sum(active_key),
+            func.sum(licensed_key),
+            func.count(),
+            func.coalesce(func.sum(Purchase.obligated_cents), 0),
+        )
+        .where(*where)
+        .group_by(division_key, psc_key)
+    ).all()
+    total = obligated = active_count = licensed_count = 0
+    by_division: Counter[int] = Counter()
+    by_psc: Counter[str] = Counter()
+    for division_id, psc, active_n, licensed_n, n, cents in groups:
+        total += n
+        obligated += int(cents)
+        active_count += int(active_n or 0)
+        licensed_count += int(licensed_n or 0)
+        by_division[division_id] += n
+        if psc:
+            by_psc[psc] += n
+    vendor_key = (col(Purchase.vendor_id) + 0 if scan else col(Purchase.vendor_id)).label(
+        "vendor_key"
+    )
+    top_vendors = (
+        select(vendor_key, func.count().label("n"))
+        .where(*where)
+        .group_by(vendor_key)
+        .order_by(func.count().desc(), vendor_key)
+        .limit(FACET_LIMIT)
+        .subquery()
+    )
+    by_vendor = db.exec(
+        select(top_vendors.c.vendor_key, Vendor.name, top_vendors.c.n)
+        .join(Vendor, col(Vendor.id) == top_vendors.c.vendor_key)
+        .order_by(top_vendors.c.n.desc(), Vendor.name)
+    ).all()
+    facets: dict[str, list[FacetValue]] = {
+        "division": [
+            FacetValue(code, code, n)
+            for division_id, n in sorted(by_division.items(), key=lambda item: -item[1])
+            if (code := divisions.code(division_id))
+        ],
+        "vendor": [FacetValue(str(v), name, int(n)) for v, name, n in by_vendor],
+        "psc": [
+            FacetValue(psc, psc, n)
+            for psc, n in sorted(by_psc.items(), key=lambda item: (-item[1], item[0]))[:FACET_LIMIT]
+        ],
+        "status": [
+            FacetValue("active", "Active", active_count),
+            FacetValue("expired", "Expired", total - active_count),
+        ],
+        "licence": [
+            FacetValue("yes", "Has a licence", licensed_count),
+            FacetValue("no", "No licence", total - licensed_count),
+        ],
+    }
+    return PurchasePage(query, rows, total, facets, obligated)
+
+
+# ------------------------------------------------------------------ export
+
+EXPORT_COLUMNS = (
+    "piid", "parent_piid", "division", "vendor", "vendor_uei", "product", "description",
+    "award_type", "psc", "naics", "start", "end", "potential_end", "obligated_amount",
+    "current_value", "potential_value", "has_licence", "source", "award_key", "id",
+)  # fmt: skip
+
+
+def export_csv(
+    db: Session, actor: Principal | str, query: PurchaseQuery, *, today: date
+) -> Iterator[str]:
+    """The matching purchases as CSV text chunks, one row each, spreadsheet-safe.
+
+    Dollars are plain numbers ("-1234.50"); dates ISO; text that a spreadsheet would run as a
+    formula is prefixed with an apostrophe. Sensitive notes are never exported.
+    """
+    if isinstance(actor, Principal) or actor is None:
+        require(actor, Permission.VIEW_STAFF_CONTENT)
+    divisions = DivisionTable.load(db)
+    where = _filtered(query, divisions, today)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    yield buffer.getvalue()
+    statement = (
+        select(
+            Purchase,
+            Vendor.name,
+            Vendor.uei,
+            _has_licence().label("has_licence"),
+        )
+        .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
+        .where(*where)
+        .order_by(col(Purchase.id))
+        .execution_options(yield_per=2000)
+    )
+    for purchase, vendor_name, vendor_uei, licensed in db.exec(statement):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(
+            [
+                spreadsheet_safe(purchase.piid),
+                spreadsheet_safe(purchase.parent_piid or ""),
+                divisions.code(purchase.division_id) or "",
+                spreadsheet_safe(vendor_name),
+                spreadsheet_safe(vendor_uei or ""),
+                spreadsheet_safe(purchase.product),
+                spreadsheet_safe(purchase.description),
+                spreadsheet_safe(purchase.award_type or ""),
+                spreadsheet_safe(purchase.psc or ""),
+                spreadsheet_safe(purchase.naics or ""),
+                purchase.start_on.isoformat() if purchase.start_on else "",
+                purchase.current_end_on.isoformat() if purchase.current_end_on else "",
+                purchase.potential_end_on.isoformat() if purchase.potential_end_on else "",
+                dollars(purchase.obligated_cents),
+                dollars(purchase.current_value_cents),
+                dollars(purchase.potential_value_cents),
+                "yes" if licensed else "no",
+                purchase.source,
+                spreadsheet_safe(purchase.award_key),
+                purchase.id,
+            ]
+        )
+        yield buffer.getvalue()

@@ -1,0 +1,175 @@
+"""Benchmark: import 100,000 USAspending rows, then search + facets over the purchases by HTTP.
+
+Run from the project root: `python tests/benchmarks/bench_purchases.py [--rows N]`. SQLite always;
+PostgreSQL when BENCH_DATABASE_URL names a database the benchmark may empty (its public schema is
+dropped and rebuilt). Each import runs in a fresh interpreter so its peak resident memory is its own.
+Targets: import <= 60 s and <= 500 MB; list p95 <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+
+SEARCHES = [
+    "",
+    "q=subscription",
+    "q=vendor+12",
+    "division=NIH",
+    "status=active",
+    "status=expired&division=CDC",
+    "psc=7A21",
+    "licence=no",
+    "q=data&sort=amount",
+    "vendor=17",
+    "q=75N950&page=3",
+    "division=FDA&psc=DA01&sort=ending",
+]
+
+
+def import_once(database_url: str, path: Path) -> dict[str, float | int]:
+    """In this process: import the file and report seconds, peak memory and counts."""
+    from marketplace.db import Database
+    from procurement.services.imports import ImportOptions, import_awards
+    from tests.support import settings_for
+
+    database = Database(settings_for(database_url, Path(tempfile.mkdtemp())))
+    started = time.perf_counter()
+    with database.session() as db:
+        outcome = import_awards(
+            db,
+            "cli: bench",
+            path,
+            ImportOptions(filename=path.name, max_bytes=1 << 31),
+        )
+    seconds = time.perf_counter() - started
+    database.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "seconds": round(seconds, 1),
+        "peak_mb": round(peak_mb),
+        "created": outcome.created,
+        "unchanged": outcome.unchanged,
+        "rejected": len(outcome.rejected),
+    }
+
+
+def fresh_database(url: str, workdir: Path) -> str:
+    from sqlalchemy import create_engine, text
+
+    from marketplace.migrate import upgrade
+
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    else:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+def import_in_child(url: str, path: Path) -> dict[str, float | int]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child-import", url, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def list_timings(url: str, workdir: Path, rounds: int) -> list[float]:
+    """Milliseconds per purchases-page request (search + facets + rendering) through the app."""
+    from litestar.testing import TestClient
+
+    from marketplace.app import create_app
+    from marketplace.db import Database
+    from tests.support import login, make_user, settings_for
+
+    settings = settings_for(url, workdir / "var")
+    database = Database(settings)
+    with database.session() as db:
+        make_user(db, "bench@hhs.gov", division="NIH")
+    database.dispose()
+    timings: list[float] = []
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "bench@hhs.gov")
+        for search in SEARCHES:  # warm-up
+            client.get(f"/procurement/purchases?{search}", headers={"HX-Request": "true"})
+        for _ in range(rounds):
+            for search in SEARCHES:
+                started = time.perf_counter()
+                response = client.get(
+                    f"/procurement/purchases?{search}", headers={"HX-Request": "true"}
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text[:500]
+    return timings
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--child-import", nargs=2, metavar=("URL", "FILE"))
+    args = parser.parse_args()
+    if args.child_import:
+        url, path = args.child_import
+        print(json.dumps(import_once(url, Path(path))))
+        return
+    from bench_importers import write_usaspending
+
+    engines = {"sqlite": "sqlite://"}
+    if os.environ.get("BENCH_DATABASE_URL"):
+        engines["postgresql"] = os.environ["BENCH_DATABASE_URL"]
+    machine = f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    print(f"machine: {machine}")
+    print(f"{'engine':<11} {'measure':<34} {'data':>14} {'p50':>9} {'p95':>9} {'peak MB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        path = workdir / "Contracts_PrimeAwardSummaries_bench.csv"
+        write_usaspending(path, args.rows)
+        for engine, url in engines.items():
+            url = fresh_database(url, workdir)
+            first = import_in_child(url, path)
+            again = import_in_child(url, path)
+            print(
+                f"{engine:<11} {'import (new purchases)':<34} {args.rows:>9,} rows "
+                f"{first['seconds']:>8}s {'':>9} {first['peak_mb']:>8}"
+            )
+            print(
+                f"{engine:<11} {'re-import (all unchanged)':<34} {args.rows:>9,} rows "
+                f"{again['seconds']:>8}s {'':>9} {again['peak_mb']:>8}"
+            )
+            timings = list_timings(url, workdir, args.rounds)
+            print(
+                f"{engine:<11} {'purchases list, search + facets':<34} "
+                f"{first['created']:>6,} purchases {statistics.median(timings):>7.1f}ms "
+                f"{percentile(timings, 0.95):>7.1f}ms {'':>8}"
+            )
+
+
+if __name__ == "__main__":
+    main()
