@@ -35,6 +35,7 @@ from marketplace.web import (
     redirect,
     render,
 )
+from procurement.duplicates_web import DuplicatesController
 from procurement.importers import TEMPLATE_COLUMNS, TEMPLATE_REQUIRED, template_csv
 from procurement.jobs import IMPORT_JOB
 from procurement.models import ImportRun, ImportStatus
@@ -762,5 +763,11 @@ def procurement_router(settings: Settings) -> Router:
     )
     return Router(
         path="/procurement",
-        route_handlers=[PurchaseController, VendorController, RenewalController, uploads],
+        route_handlers=[
+            PurchaseController,
+            VendorController,
+            RenewalController,
+            DuplicatesController,
+            uploads,
+        ],
     )

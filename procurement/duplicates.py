@@ -1,23 +1,29 @@
 """Duplicate procurements across divisions, and check-before-you-buy, over the register.
 
 Loads purchases as `matching.PurchaseRecord`s (one query), runs the pure matcher, and shapes the
-answers the CLI and pages show. Officers' decisions on pairs come in a later change; until then a
-scan reports every pair at or above the threshold.
+answers the CLI and pages show. Decisions on pairs (`duplicate_decision`) are kept and reused: a
+dismissed pair never comes back, a confirmed one is always reported.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import NotFound, ValidationFailed
+from marketplace.audit import record_event
+from marketplace.auth import Permission, PermissionDenied, Principal, SignInRequired, can, require
 from marketplace.catalog.models import Listing
 from marketplace.catalog.search import SearchQuery, search_listings
 from marketplace.catalog.services import division_maps
-from marketplace.models import Division
+from marketplace.models import Division, Role
+from marketplace.types import utcnow
 from procurement.licensing import LicenceScope, ReusePolicy
 from procurement.matching import (
     DEFAULT_THRESHOLD,
@@ -27,7 +33,29 @@ from procurement.matching import (
     find_duplicates,
     rank_need,
 )
-from procurement.models import Licence, Purchase, Vendor
+from procurement.models import DuplicateDecision, Licence, Purchase, Vendor
+
+
+class Decision(StrEnum):
+    """What an officer or leadership decided about a reported pair."""
+
+    CONFIRMED = "confirmed"
+    NOT_DUPLICATE = "not_duplicate"
+    SHARED_VEHICLE = "shared_vehicle"
+    DIFFERENT_PRODUCT = "different_product"
+
+    @property
+    def label(self) -> str:
+        return {
+            Decision.CONFIRMED: "Confirmed duplicate",
+            Decision.NOT_DUPLICATE: "Not a duplicate",
+            Decision.SHARED_VEHICLE: "Ordered under a shared vehicle",
+            Decision.DIFFERENT_PRODUCT: "Different product",
+        }[self]
+
+
+REVIEWER_ROLES = frozenset({Role.OFFICER, Role.LEADERSHIP})
+NOTE_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,113 @@ def scan(
 ) -> tuple[ScanResult, LoadedPurchases]:
     """Scan the whole register for cross-division duplicates and consolidation candidates."""
     loaded = load_purchases(db)
-    return find_duplicates(loaded.records, threshold=threshold), loaded
+    dismissed, confirmed = decided_pairs(db)
+    result = find_duplicates(
+        loaded.records, threshold=threshold, dismissed=dismissed, confirmed=confirmed
+    )
+    return result, loaded
+
+
+def decided_pairs(db: Session) -> tuple[set[frozenset[str]], set[frozenset[str]]]:
+    """Stored decisions as the matcher takes them: (dismissed pairs, confirmed pairs)."""
+    dismissed: set[frozenset[str]] = set()
+    confirmed: set[frozenset[str]] = set()
+    for key_a, key_b, decision in db.exec(
+        select(DuplicateDecision.key_a, DuplicateDecision.key_b, DuplicateDecision.decision)
+    ).all():
+        pair = frozenset((key_a, key_b))
+        (confirmed if decision == Decision.CONFIRMED else dismissed).add(pair)
+    return dismissed, confirmed
+
+
+def require_reviewer(actor: Principal | None) -> Principal:
+    """Duplicate reviews are for procurement officers and leadership."""
+    if actor is None:
+        raise SignInRequired
+    if not actor.roles & REVIEWER_ROLES:
+        raise PermissionDenied(
+            "Duplicate reviews are for procurement officers and leadership.",
+            permission=Permission.READ_REPORTS,
+        )
+    return actor
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A stored decision and the two purchases it is about (in key order)."""
+
+    decision: DuplicateDecision
+    purchases: tuple[Purchase, Purchase]
+
+
+def decide_pair(
+    db: Session,
+    actor: Principal | None,
+    key_a: str,
+    key_b: str,
+    decision: str,
+    note: str = "",
+) -> Decided:
+    """Record (or change) the decision on a pair; audited with the previous and new values.
+
+    Only officers of one of the two purchases' divisions, or leadership, may decide.
+
+    Raises:
+        NotFound: a key names no purchase.
+        ValidationFailed: the same purchase twice, or an unknown decision.
+        PermissionDenied / SignInRequired: the caller may not decide on this pair.
+    """
+    first, second = sorted((key_a, key_b))
+    found = {
+        p.award_key: p
+        for p in db.exec(select(Purchase).where(col(Purchase.award_key).in_([first, second])))
+    }
+    if first not in found or second not in found:
+        raise NotFound("No such purchase.")
+    errors: dict[str, str] = {}
+    if first == second:
+        errors["key_b"] = "A purchase cannot duplicate itself."
+    if decision not in set(Decision):
+        errors["decision"] = "Choose a decision."
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        errors["note"] = f"Use at most {NOTE_MAX} characters."
+    purchase_a, purchase_b = found[first], found[second]
+    divisions = (purchase_a.division_id, purchase_b.division_id)
+    if not (
+        (actor is not None and Role.LEADERSHIP in actor.roles)
+        or any(can(actor, Permission.MANAGE_PURCHASES, d) for d in divisions)
+    ):
+        require(actor, Permission.MANAGE_PURCHASES, purchase_a.division_id)
+    if errors:
+        raise ValidationFailed(errors)
+    row = db.exec(
+        select(DuplicateDecision).where(
+            DuplicateDecision.key_a == first, DuplicateDecision.key_b == second
+        )
+    ).first()
+    before = None if row is None else {"decision": row.decision, "note": row.note}
+    if row is None:
+        row = DuplicateDecision(key_a=first, key_b=second, decision=decision, decided_by="")
+    row.decision = Decision(decision).value
+    row.note = note
+    row.decided_by = actor.email  # type: ignore[union-attr]  (require passed)
+    row.decided_at = utcnow()
+    db.add(row)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "duplicate.decide",
+        object_type="duplicate_pair",
+        object_id=f"{purchase_a.piid} / {purchase_b.piid}",
+        summary=f"{Decision(decision).label}: {purchase_a.piid} and {purchase_b.piid}",
+        before=before,
+        after={"decision": row.decision, "note": row.note, "key_a": first, "key_b": second},
+    )
+    db.commit()
+    db.refresh(row)
+    return Decided(row, (purchase_a, purchase_b))
 
 
 def scan_document(result: ScanResult, loaded: LoadedPurchases) -> dict[str, Any]:
@@ -241,3 +375,104 @@ def _listings(db: Session, need: NeedQuery, signed_in: bool) -> list[dict[str, A
         }
         for position, listing_id in enumerate(result.ids)
     ]
+
+
+# ---------------------------------------------------------------------------- pages
+
+AVOIDABLE_METHOD = (
+    "Estimated avoidable spend: the overlapping share of the smaller annualised cost "
+    "(obligated amount ÷ days of the period × 365, as in procurement.costs), "
+    "i.e. min(annualised A, annualised B) × overlap days ÷ 365; a cluster counts each day once."
+)
+
+
+def _purchase_view(loaded: LoadedPurchases, key: str) -> dict[str, Any]:
+    record = next(r for r in loaded.records if r.key == key)
+    return {
+        "key": key,
+        "id": loaded.ids[key],
+        "piid": loaded.piids[key],
+        "division": record.division,
+        "vendor": record.vendor_name,
+        "product": record.product or record.description[:120],
+        "obligated_cents": record.obligated_cents,
+        "start": record.start,
+        "end": record.end,
+    }
+
+
+def review_view(result: ScanResult, loaded: LoadedPurchases) -> list[dict[str, Any]]:
+    """Clusters for the scan page, largest avoidable spend first, each with its pairs."""
+    purchases = {
+        key: _purchase_view(loaded, key) for cluster in result.clusters for key in cluster.keys
+    }
+    clusters = []
+    for cluster in result.clusters:
+        members = set(cluster.keys)
+        clusters.append(
+            {
+                "cluster": cluster,
+                "purchases": [purchases[key] for key in cluster.keys],
+                "pairs": [
+                    {"pair": pair, "a": purchases[pair.key_a], "b": purchases[pair.key_b]}
+                    for pair in result.pairs
+                    if pair.key_a in members
+                ],
+            }
+        )
+    return clusters
+
+
+def consolidation_view(result: ScanResult, loaded: LoadedPurchases) -> list[dict[str, Any]]:
+    """Offerings two or more divisions buy at once (clusters) or one after another, by spend."""
+    offers = []
+    for cluster in result.clusters:
+        members = [_purchase_view(loaded, key) for key in cluster.keys]
+        offers.append(
+            _offer(
+                "at the same time",
+                Counter(m["vendor"] for m in members).most_common(1)[0][0],
+                Counter(m["product"] for m in members).most_common(1)[0][0],
+                cluster.divisions,
+                members,
+                cluster.total_cents,
+            )
+        )
+    for candidate in result.consolidation:
+        members = [_purchase_view(loaded, key) for key in candidate.keys]
+        offers.append(
+            _offer(
+                "one after another",
+                candidate.vendor,
+                candidate.product,
+                candidate.divisions,
+                members,
+                candidate.total_cents,
+            )
+        )
+    offers.sort(key=lambda offer: (-offer["total_cents"], offer["vendor"], offer["product"]))
+    return offers
+
+
+def _offer(
+    timing: str,
+    vendor: str,
+    product: str,
+    divisions: Sequence[str],
+    members: list[dict[str, Any]],
+    total_cents: int,
+) -> dict[str, Any]:
+    return {
+        "timing": timing,
+        "vendor": vendor,
+        "product": product,
+        "divisions": list(divisions),
+        "purchases": members,
+        "total_cents": total_cents,
+        "first_start": min(m["start"] for m in members),
+        "last_end": max((m["end"] for m in members if m["end"]), default=None),
+        "suggestion": (
+            f"Consider a department-wide licence covering {', '.join(divisions)} "
+            f"instead of {len(members)} separate purchases."
+        ),
+    }

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Imported for the tables our foreign keys name (listing; division, user_account, job), so this
@@ -203,6 +203,7 @@ class ColumnMappingPreset(SQLModel, table=True):
 
 __all__ = [
     "ColumnMappingPreset",
+    "DuplicateDecision",
     "ImportRun",
     "ImportStatus",
     "Licence",
@@ -212,3 +213,22 @@ __all__ = [
     "Vendor",
     "VendorAlias",
 ]
+
+
+class DuplicateDecision(SQLModel, table=True):
+    """An officer's or leadership's decision on a pair of purchases a duplicate scan reported.
+
+    The pair is two award keys in sorted order (`key_a` < `key_b`), unique together. `confirmed`
+    keeps the pair in every scan; any other decision dismisses it for good.
+    """
+
+    __tablename__ = "duplicate_decision"
+    __table_args__ = (UniqueConstraint("key_a", "key_b", name="uq_duplicate_decision_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_a: str = Field(max_length=300)
+    key_b: str = Field(max_length=300)
+    decision: str = Field(max_length=30)  # procurement.duplicates.Decision
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(max_length=300)
+    decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

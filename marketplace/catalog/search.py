@@ -6,8 +6,11 @@ engine's relevance, then completeness. Every word is matched as a prefix (partia
 their completions) and stemmed (plurals match singulars). User input never reaches the engines'
 query syntax: it is reduced to word tokens and quoted.
 
-One page costs a fixed number of queries whatever the result size: hits, total, and two facet
-queries.
+One page costs a fixed number of queries whatever the result size: the total with the
+single-valued facets (one grouped query), the ranked hits, and the multi-valued facets. Counts of
+kind, division and access level are always exact; theme, keyword, format and licence counts are
+exact up to FACET_SCAN_LIMIT results and beyond that are counted over the FACET_SCAN_LIMIT best
+results (`SearchResult.facets_sampled`), which bounds the cost of a broad query.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ MAX_TOKEN_LENGTH = 40
 MIN_PREFIX_LENGTH = 3  # shorter words match whole words only: "a*" would match everything
 PER_PAGE_MAX = 100
 FACET_LIMIT = 12
+FACET_SCAN_LIMIT = 500  # multi-valued facets are counted over at most this many best results
 
 # Relative weights of the indexed fields (FTS5 bm25 column weights; tsvector A/B/C/D).
 FIELD_WEIGHTS = {"title": 10.0, "keywords": 5.0, "publisher": 3.0, "description": 1.0}
@@ -124,6 +128,8 @@ class SearchResult:
     ids: list[int]
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # True when theme/keyword/format/licence counts cover only the FACET_SCAN_LIMIT best results.
+    facets_sampled: bool = False
 
 
 def _visibility_sql(signed_in: bool, include_retired: bool) -> str:
@@ -160,6 +166,9 @@ def search_listings(
 ) -> SearchResult:
     """Run a search: the page of listing ids in order, the total, and facet counts.
 
+    Three queries whatever the result size: the total with the single-valued facets, the ranked
+    ids (the page and the best FACET_SCAN_LIMIT), and the multi-valued facets over those.
+
     Args:
         db: the session.
         query: the validated request.
@@ -170,7 +179,7 @@ def search_listings(
     tokens = query_tokens(query.q)
     built = _Builder()
     built.where.append(_visibility_sql(signed_in, query.include_retired))
-    match_join = ""
+    listing_from = "listing l"
     rank_sql = "0"
     if tokens:
         if dialect == "postgresql":
@@ -180,25 +189,48 @@ def search_listings(
             rank_sql = f"-ts_rank_cd('{{0.1, 0.3, 0.5, 1.0}}', l.search_vector, to_tsquery('english', {tsq}))"
         else:
             match = built.bind(fts5_expression(tokens))
-            match_join = "JOIN listing_fts ON listing_fts.rowid = l.id"
+            # The covering index answers every per-hit lookup without reading the wide row.
+            listing_from = (
+                "listing l INDEXED BY ix_listing_search_cover "
+                "JOIN listing_fts ON listing_fts.rowid = l.id"
+            )
             built.where.append(f"listing_fts MATCH {match}")
             weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
             rank_sql = f"bm25(listing_fts, {weights})"
     _apply_filters(built, query, division_ids)
-    where_sql = " AND ".join(built.where)
-    base_from = f"FROM listing l {match_join} WHERE {where_sql}"
+    base_from = f"FROM {listing_from} WHERE {' AND '.join(built.where)}"
 
-    total = _sql(db, f"SELECT count(*) {base_from}", built.params).scalar_one()
-    order_sql = _order_sql(query, tokens, built, rank_sql)
-    per_page = max(1, min(query.per_page, PER_PAGE_MAX))
-    offset = (max(query.page, 1) - 1) * per_page
-    rows = _sql(
+    cube = _sql(
         db,
-        text(f"SELECT l.id {base_from} ORDER BY {order_sql} LIMIT {per_page} OFFSET {offset}"),
+        f"SELECT l.kind, l.division_id, l.access_level, count(*) {base_from} "
+        "GROUP BY l.kind, l.division_id, l.access_level",
         built.params,
     ).all()
-    facets = _facets(db, base_from, built.params, query, division_ids) if total else {}
-    return SearchResult(ids=[row[0] for row in rows], total=int(total), facets=facets)
+    total = sum(int(row[3]) for row in cube)
+    if not total:
+        return SearchResult(ids=[], total=0)
+    per_page = max(1, min(query.per_page, PER_PAGE_MAX))
+    offset = (max(query.page, 1) - 1) * per_page
+    order_sql = _order_sql(query, tokens, built, rank_sql)
+    # One ranking serves the page and the facet scan: fetch ids down to whichever ends later.
+    ranked = [
+        int(row[0])
+        for row in _sql(
+            db,
+            f"SELECT l.id {base_from} ORDER BY {order_sql} "
+            f"LIMIT {max(FACET_SCAN_LIMIT, offset + per_page)}",
+            built.params,
+        ).all()
+    ]
+    scanned = ranked[:FACET_SCAN_LIMIT]
+    facets = _single_facets(cube, query, division_ids)
+    facets.update(_multi_facets(db, scanned, query))
+    return SearchResult(
+        ids=ranked[offset : offset + per_page],
+        total=total,
+        facets=facets,
+        facets_sampled=total > len(scanned),
+    )
 
 
 def _apply_filters(built: _Builder, query: SearchQuery, division_ids: dict[str, int]) -> None:
@@ -224,12 +256,14 @@ def _apply_filters(built: _Builder, query: SearchQuery, division_ids: dict[str, 
 
 
 def _order_sql(query: SearchQuery, tokens: list[str], built: _Builder, rank_sql: str) -> str:
+    # NULLS LAST spelled out: SQLite and PostgreSQL put NULLs at opposite ends by default.
     if query.sort == "title":
         return "lower(l.title), l.id"
     if query.sort == "modified":
-        return "l.modified_on IS NULL, l.modified_on DESC, l.id DESC"
+        return "l.modified_on DESC NULLS LAST, l.id DESC"
     if not tokens:
-        return "l.completeness DESC, l.modified_on IS NULL, l.modified_on DESC, l.id"
+        # Matches ix_listing_search_order, so the first page is read from the index.
+        return "l.completeness DESC, l.modified_on DESC NULLS LAST, l.id"
     phrase = " ".join(tokens)
     exact = built.bind(phrase)
     contains = built.bind(f"%{phrase}%")
@@ -241,51 +275,54 @@ def _order_sql(query: SearchQuery, tokens: list[str], built: _Builder, rank_sql:
     )
 
 
-def _facets(
-    db: Session,
-    base_from: str,
-    params: dict[str, Any],
-    query: SearchQuery,
-    division_ids: dict[str, int],
+def _single_facets(
+    cube: Sequence[Any], query: SearchQuery, division_ids: dict[str, int]
 ) -> dict[str, list[FacetValue]]:
+    """Kind, division and access-level counts: the margins of the (kind, division, access) counts."""
     codes_by_id = {v: k for k, v in division_ids.items()}
-    single = _sql(
-        db,
-        text(
-            "SELECT 'kind', l.kind, count(*) " + base_from + " GROUP BY l.kind "
-            "UNION ALL SELECT 'division', CAST(l.division_id AS TEXT), count(*) "
-            + base_from
-            + " GROUP BY l.division_id "
-            "UNION ALL SELECT 'access_level', l.access_level, count(*) "
-            + base_from
-            + " GROUP BY l.access_level"
-        ),
-        params,
-    ).all()
-    multi = _sql(
-        db,
-        text(
-            "SELECT facet, value, n FROM ("
-            " SELECT f.facet AS facet, f.value AS value, count(*) AS n,"
-            " row_number() OVER (PARTITION BY f.facet ORDER BY count(*) DESC, f.value) AS position"
-            " FROM listing_facet f WHERE f.listing_id IN (SELECT l.id " + base_from + ")"
-            " GROUP BY f.facet, f.value) ranked"
-            f" WHERE position <= {FACET_LIMIT} ORDER BY facet, n DESC, value"
-        ),
-        params,
-    ).all()
-    facets: dict[str, list[FacetValue]] = {name: [] for name in (*SINGLE_FACETS, *MULTI_FACETS)}
+    counts: dict[str, dict[str, int]] = {name: {} for name in SINGLE_FACETS}
+    for kind, division_id, access_level, count in cube:
+        division = codes_by_id.get(division_id, "External") if division_id else "External"
+        for facet, value in (
+            ("kind", kind),
+            ("division", division),
+            ("access_level", access_level),
+        ):
+            counts[facet][value] = counts[facet].get(value, 0) + int(count)
     selected = query.filters()
-    for facet, value, count in single:
-        if facet == "division":
-            value = codes_by_id.get(int(value), "External") if value is not None else "External"
-        facets[facet].append(
-            FacetValue(value, _label(facet, value), int(count), value in selected[facet])
+    return {
+        facet: sorted(
+            (
+                FacetValue(value, _label(facet, value), count, value in selected[facet])
+                for value, count in values.items()
+            ),
+            key=lambda item: (-item.count, item.label),
         )
-    for facet, value, count in multi:
+        for facet, values in counts.items()
+    }
+
+
+def _multi_facets(
+    db: Session, listing_ids: Sequence[int], query: SearchQuery
+) -> dict[str, list[FacetValue]]:
+    """Theme, keyword, format and licence: the FACET_LIMIT commonest values among these listings."""
+    facets: dict[str, list[FacetValue]] = {name: [] for name in MULTI_FACETS}
+    if not listing_ids:
+        return facets
+    # Integers from our own query, inlined: one statement on both engines, whatever the count.
+    id_list = ", ".join(str(int(i)) for i in listing_ids)
+    rows = _sql(
+        db,
+        "SELECT facet, value, n FROM ("
+        " SELECT f.facet AS facet, f.value AS value, count(*) AS n,"
+        " row_number() OVER (PARTITION BY f.facet ORDER BY count(*) DESC, f.value) AS position"
+        f" FROM listing_facet f WHERE f.listing_id IN ({id_list})"
+        " GROUP BY f.facet, f.value) ranked"
+        f" WHERE position <= {FACET_LIMIT} ORDER BY facet, n DESC, value",
+    ).all()
+    selected = query.filters()
+    for facet, value, count in rows:
         facets[facet].append(FacetValue(value, value, int(count), value in selected[facet]))
-    for name in SINGLE_FACETS:
-        facets[name].sort(key=lambda item: (-item.count, item.label))
     return facets
 
 
@@ -346,14 +383,27 @@ def index_documents(db: Session, documents: Sequence[tuple[int, str, str, str, s
     )
 
 
+_NON_WORD = re.compile(r"[^\w']+", re.UNICODE)
+
+
+def _words(text: str) -> str:
+    """The text as plain words, split exactly as query_tokens splits a query.
+
+    PostgreSQL's parser would read "(0-35 Months)" as the tokens "0" and "-35", so a search for
+    "0-35" (the words 0 and 35) found nothing there while FTS5 found it: both engines now index the
+    same words.
+    """
+    return _NON_WORD.sub(" ", text)
+
+
 def _document_params(document: tuple[int, str, str, str, str]) -> dict[str, Any]:
     listing_id, title, keywords, publisher, description = document
     return {
         "id": listing_id,
-        "title": title,
-        "keywords": keywords,
-        "publisher": publisher,
-        "description": description[:20000],
+        "title": _words(title),
+        "keywords": _words(keywords),
+        "publisher": _words(publisher),
+        "description": _words(description[:20000]),
     }
 
 

@@ -110,6 +110,7 @@ class SearchPage:
     facets: dict[str, Any]
     query: SearchQuery
     divisions: dict[int, Division]
+    facets_sampled: bool = False  # theme/keyword/format/licence counts cover the best results only
 
     @property
     def last_page(self) -> int:
@@ -127,7 +128,7 @@ def search(db: Session, query: SearchQuery, viewer: Principal | None) -> SearchP
     )
     order = {listing_id: position for position, listing_id in enumerate(result.ids)}
     listings = sorted(rows, key=lambda listing: order[listing.id or 0])
-    return SearchPage(listings, result.total, result.facets, query, by_id)
+    return SearchPage(listings, result.total, result.facets, query, by_id, result.facets_sampled)
 
 
 # ------------------------------------------------------------------ writing listings

@@ -38,6 +38,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.records import diff_snapshots
 from marketplace.catalog.search import (
     FACET_LABELS,
+    FACET_SCAN_LIMIT,
     MULTI_FACETS,
     PER_PAGE_MAX,
     SINGLE_FACETS,
@@ -134,6 +135,7 @@ class CatalogController(Controller):
                 "sorts": SORTS,
                 "facet_labels": FACET_LABELS,
                 "facet_order": (*SINGLE_FACETS, *MULTI_FACETS),
+                "facet_scan_limit": FACET_SCAN_LIMIT,
                 "qs": query_string,
                 "toggle": toggle,
                 "kinds": ListingKind,
@@ -408,6 +410,7 @@ class ListingsApiController(Controller):
         return {
             "items": [_api_item(listing, page.divisions, viewer) for listing in page.listings],
             "total": page.total,
+            "facets_sampled": page.facets_sampled,
             "page": query.page,
             "per_page": query.per_page,
             "facets": {

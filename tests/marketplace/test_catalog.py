@@ -517,3 +517,14 @@ def test_a_republished_dataset_is_flagged_with_its_match_but_not_blocked(client,
     )  # another publisher: not the same
     page = text_of(client.get(f"/catalog/listings/{rows['https://healthdata.gov/b'].id}").text)
     assert "This listing may duplicate Provisional COVID-19 Deaths" in page
+
+
+def test_number_ranges_in_titles_are_found_on_both_engines(client, db):
+    harvest(
+        db,
+        "ranges.json",
+        catalog(dataset("n-1", "Vaccination Coverage among Young Children (0-35 Months)")),
+    )
+    assert titles(client.get("/api/v1/listings", params={"q": "children (0-35 months)"})) == [
+        "Vaccination Coverage among Young Children (0-35 Months)"
+    ]

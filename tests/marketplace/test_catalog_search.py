@@ -1,0 +1,115 @@
+"""Catalog search on both engines: the same order on curated cases, exact and sampled facet counts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+from marketplace.catalog import search as search_module
+from marketplace.catalog.models import Listing
+from marketplace.catalog.search import SearchQuery, search_listings
+from marketplace.catalog.services import division_maps
+from tests.marketplace.test_catalog import catalog, dataset, harvest
+
+
+@pytest.fixture
+def curated(db):
+    harvest(
+        db,
+        "curated.json",
+        catalog(
+            dataset("c-1", "Hospital Beds", keyword=["capacity"], modified="2024-03-01"),
+            dataset("c-2", "Staffed Hospital Beds by State", keyword=["capacity", "beds"]),
+            dataset(
+                "c-3",
+                "Nursing Home Inspections",
+                description="Beds in nursing homes, hospital beds for comparison.",
+                keyword=["inspections"],
+                theme=["Health Care"],
+            ),
+            dataset("c-4", "Vaccination Coverage", keyword=["immunization"], modified="2023-01-01"),
+            dataset("c-5", "Vaccinations by County", keyword=["immunization", "county"]),
+            dataset("c-6", "Secret Beds", accessLevel="non-public", rights="Staff only."),
+            dataset(
+                "c-7",
+                "Restricted Hospital Survey",
+                accessLevel="restricted public",
+                rights="Small cells.",
+                keyword=["survey"],
+            ),
+        ),
+    )
+    return db
+
+
+def found(db, signed_in: bool = False, **query) -> tuple[list[str], int, dict]:
+    codes, _ = division_maps(db)
+    result = search_listings(db, SearchQuery(**query), signed_in=signed_in, division_ids=codes)
+    identifiers = dict(
+        db.exec(select(Listing.id, Listing.identifier).where(col(Listing.id).in_(result.ids))).all()
+    )
+    return [identifiers[i] for i in result.ids], result.total, result.facets
+
+
+def counts(facets: dict, name: str) -> dict[str, int]:
+    return {item.value: item.count for item in facets[name]}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # Exact title, then the query as a phrase in the title, then the other matches.
+        ("hospital beds", ["c-1", "c-2", "c-3"]),
+        # Plurals and prefixes: "vaccination" and "vaccinations" both match "vacc".
+        ("vacc", ["c-4", "c-5"]),
+        ("vaccinations", ["c-5", "c-4"]),
+        ("VACCINATION COVERAGE", ["c-4"]),
+        ("nursing homes", ["c-3"]),
+    ],
+)
+def test_the_same_order_on_both_engines(curated, q, expected):
+    ids, total, _ = found(curated, q=q)
+    assert ids == expected
+    assert total == len(expected)
+
+
+def test_empty_query_orders_by_completeness_and_counts_facets(curated):
+    ids, total, facets = found(curated)
+    assert total == 6 and "c-6" not in ids
+    assert counts(facets, "access_level") == {"public": 5, "restricted public": 1}
+    assert counts(facets, "division") == {"CDC": 6}
+    assert counts(facets, "keyword")["capacity"] == 2
+    assert counts(facets, "keyword")["immunization"] == 2
+    staff_ids, staff_total, staff_facets = found(curated, signed_in=True)
+    assert staff_total == 7 and "c-6" in staff_ids
+    assert counts(staff_facets, "access_level")["non-public"] == 1
+
+
+def test_facet_counts_follow_the_filters(curated):
+    ids, total, facets = found(curated, q="beds", keyword=("capacity",))
+    assert sorted(ids) == ["c-1", "c-2"] and total == 2
+    assert counts(facets, "keyword") == {"beds": 1, "capacity": 2}
+    assert [f.value for f in facets["keyword"] if f.selected] == ["capacity"]
+    _, _, restricted = found(curated, q="hospital", access_level=("restricted public",))
+    assert counts(restricted, "access_level") == {"restricted public": 1}
+    assert counts(restricted, "keyword") == {"survey": 1}
+
+
+def test_pages_do_not_overlap_and_cover_the_results(curated):
+    first, total, _ = found(curated, per_page=4)
+    second, _, _ = found(curated, per_page=4, page=2)
+    assert total == 6 and len(first) == 4 and len(second) == 2
+    assert not set(first) & set(second)
+
+
+def test_multi_valued_facets_are_sampled_past_the_scan_limit(curated, monkeypatch):
+    codes, _ = division_maps(curated)
+    exact = search_listings(curated, SearchQuery(), signed_in=False, division_ids=codes)
+    assert not exact.facets_sampled
+    monkeypatch.setattr(search_module, "FACET_SCAN_LIMIT", 2)
+    sampled = search_listings(curated, SearchQuery(), signed_in=False, division_ids=codes)
+    assert sampled.facets_sampled and sampled.total == 6
+    # Single-valued facets stay exact; multi-valued ones count the two best results only.
+    assert sum(f.count for f in sampled.facets["kind"]) == 6
+    assert max(f.count for f in sampled.facets["keyword"]) <= 2
+    assert sampled.ids == exact.ids
