@@ -113,10 +113,8 @@ def _wants_json(request: Request) -> bool:
 def _error_response(request: Request, status_code: int, title: str, message: str) -> Response:
     if _wants_json(request):
         return Response({"error": title, "detail": message}, status_code=status_code)
-    template = (
-        f"errors/{status_code}.html" if status_code in (403, 404, 500) else "errors/generic.html"
-    )
-    return render(request, template, {"title": title, "message": message}, status_code=status_code)
+    context = {"title": title, "message": message, "status_code": status_code}
+    return render(request, "errors/error.html", context, status_code=status_code)
 
 
 def _on_sign_in_required(request: Request, _exc: Exception) -> Response:
