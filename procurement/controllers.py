@@ -12,7 +12,7 @@ import anyio
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import File, Redirect, Stream, Template
 
 import procurement.jobs  # noqa: F401  (registers the import job handler)
@@ -46,7 +46,7 @@ from procurement.services.licences import LicenceInput
 from procurement.services.purchases import PurchaseInput, PurchaseQuery
 
 MULTIPART_SLACK = 1024 * 1024  # boundaries and the other form fields around an uploaded file
-PerPage = Annotated[int, Parameter(ge=1, le=100000)]
+PerPage = Annotated[int, QueryParameter(ge=1, le=100000)]
 
 
 def _today() -> Any:

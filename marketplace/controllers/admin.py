@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Stream, Template
 
 from marketplace import accounts, audit
@@ -312,7 +312,7 @@ class AdminController(Controller):
         object_id: FromQuery[str] = "",
         since: FromQuery[str] = "",
         until: FromQuery[str] = "",
-        page: Annotated[int, Parameter(ge=1, le=100000)] = 1,
+        page: Annotated[int, QueryParameter(ge=1, le=100000)] = 1,
     ) -> Template:
         """Browse and filter the audit log, newest first."""
         filters = audit.AuditFilter(

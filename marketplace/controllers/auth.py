@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter, URLEncodedBody
+from litestar.params import QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from marketplace import accounts
@@ -32,7 +32,7 @@ from marketplace.web import (
 class AuthController(Controller):
     @get("/login", name="login", sync_to_thread=False)
     def login_form(
-        self, request: Request, next_url: Annotated[str | None, Parameter(query="next")] = None
+        self, request: Request, next_url: Annotated[str | None, QueryParameter(name="next")] = None
     ) -> Template | Redirect:
         """The sign-in form with the federal system-use notice."""
         if principal(request):
