@@ -76,6 +76,30 @@ def _division_options(db: DbSession) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------- purchases
 
 
+def _purchase_query(
+    q: str,
+    division: str,
+    vendor: str,
+    psc: str,
+    status: str,
+    licence: str,
+    *,
+    sort: str = "newest",
+    page: int = 1,
+) -> PurchaseQuery:
+    """The list's query parameters, bounded and checked, as the page and the CSV export read them."""
+    return PurchaseQuery(
+        q=q[:200],
+        division=division[:20],
+        vendor_id=int(vendor) if vendor.isdigit() else None,
+        psc=psc[:10],
+        status=status if status in purchases.STATUSES else "",
+        licence=licence if licence in purchases.LICENCE_FILTERS else "",
+        sort=sort if sort in purchases.SORTS else "newest",
+        page=page,
+    )
+
+
 class PurchaseController(Controller):
     path = "/purchases"
     guards = [signed_in]
@@ -95,16 +119,7 @@ class PurchaseController(Controller):
         page: PerPage = 1,
     ) -> Template:
         """Search every purchase, with facets; the results are an htmx fragment."""
-        query = PurchaseQuery(
-            q=q[:200],
-            division=division[:20],
-            vendor_id=int(vendor) if vendor.isdigit() else None,
-            psc=psc[:10],
-            status=status if status in purchases.STATUSES else "",
-            licence=licence if licence in purchases.LICENCE_FILTERS else "",
-            sort=sort if sort in purchases.SORTS else "newest",
-            page=page,
-        )
+        query = _purchase_query(q, division, vendor, psc, status, licence, sort=sort, page=page)
         result = purchases.search_purchases(db, principal(request), query, today=_today())
         return page_or_partial(
             request,
@@ -133,14 +148,7 @@ class PurchaseController(Controller):
     ) -> Stream:
         """The matching purchases as CSV (spreadsheet-safe; dollars as plain numbers)."""
         user = require(principal(request), Permission.VIEW_STAFF_CONTENT)
-        query = PurchaseQuery(
-            q=q[:200],
-            division=division[:20],
-            vendor_id=int(vendor) if vendor.isdigit() else None,
-            psc=psc[:10],
-            status=status if status in purchases.STATUSES else "",
-            licence=licence if licence in purchases.LICENCE_FILTERS else "",
-        )
+        query = _purchase_query(q, division, vendor, psc, status, licence)
         database = state.database
         today = _today()
 

@@ -143,25 +143,7 @@ class DuplicatesController(Controller):
         start: FromQuery[str] = "",
         end: FromQuery[str] = "",
     ) -> Template:
-        """Check before you buy: what already covers a planned purchase."""
-        form = CheckForm(
-            *(v.strip()[:FIELD_MAX] for v in (vendor, text, division, amount, start, end))
-        )
-        return self._check(request, db, form)
-
-    @get("/check/results", name="duplicates_check_results", sync_to_thread=True)
-    def check_results(
-        self,
-        request: Request,
-        db: DbSession,
-        vendor: FromQuery[str] = "",
-        text: FromQuery[str] = "",
-        division: FromQuery[str] = "",
-        amount: FromQuery[str] = "",
-        start: FromQuery[str] = "",
-        end: FromQuery[str] = "",
-    ) -> Template:
-        """The ranked matches as a fragment for htmx (the whole page otherwise)."""
+        """Check before you buy: the page, or (for htmx) just the ranked matches."""
         form = CheckForm(
             *(v.strip()[:FIELD_MAX] for v in (vendor, text, division, amount, start, end))
         )

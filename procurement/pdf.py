@@ -121,16 +121,13 @@ def load_fonts(directory: Path = DEJAVU_DIR) -> PdfFonts:
     try:
         fonts = (TTFont("DejaVuSans", str(regular)), TTFont("DejaVuSans-Bold", str(bold)))
     except (OSError, TTFError):
-        pass  # missing or unreadable: documents still render, in Helvetica
-    else:
-        for font in fonts:
-            pdfmetrics.registerFont(font)
-        covered = set(fonts[0].face.charToGlyph) & set(fonts[1].face.charToGlyph)
-        return PdfFonts(
-            "DejaVuSans", "DejaVuSans-Bold", frozenset(covered | set(map(ord, _BREAKS)))
-        )
-    printable = bytes([*range(32, 127), *range(128, 256)]).decode("cp1252", errors="ignore")
-    return PdfFonts("Helvetica", "Helvetica-Bold", frozenset(map(ord, printable + _BREAKS)))
+        # Missing or unreadable: documents still render, in Helvetica.
+        printable = bytes([*range(32, 127), *range(128, 256)]).decode("cp1252", errors="ignore")
+        return PdfFonts("Helvetica", "Helvetica-Bold", frozenset(map(ord, printable + _BREAKS)))
+    for font in fonts:
+        pdfmetrics.registerFont(font)
+    covered = set(fonts[0].face.charToGlyph) & set(fonts[1].face.charToGlyph)
+    return PdfFonts("DejaVuSans", "DejaVuSans-Bold", frozenset(covered | set(map(ord, _BREAKS))))
 
 
 @functools.cache

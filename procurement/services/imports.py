@@ -340,15 +340,30 @@ def _read(
                 )
             ).first()
             db.commit()
-            if preset is not None:
-                try:
-                    saved = ColumnMapping(preset.columns)
-                    batch = _read_with(path, size, None, saved, options, divisions, on_progress)
-                except (UnknownLayout, ValueError):
-                    pass  # the saved mapping no longer fits; ask again below
-                else:
-                    return batch, True, preset.id
+            batch = _read_with_preset(path, size, preset, options, divisions, on_progress)
+            if batch is not None and preset is not None:
+                return batch, True, preset.id
         raise ImportRefused(str(exc), run_id=None, needed=exc.needed, found=exc.found) from exc
+
+
+def _read_with_preset(
+    path: Path,
+    size: int,
+    preset: ColumnMappingPreset | None,
+    options: ImportOptions,
+    divisions: DivisionTable,
+    on_progress: Progress | None,
+) -> Any:
+    """The file read with a mapping saved for its header, or None when there is none or it no
+    longer fits (the officer is then asked to map the columns again)."""
+    if preset is None:
+        return None
+    try:
+        return _read_with(
+            path, size, None, ColumnMapping(preset.columns), options, divisions, on_progress
+        )
+    except (UnknownLayout, ValueError):
+        return None
 
 
 def _read_with(

@@ -21,7 +21,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/procurement/duplicates/decide", REVIEWERS),
     ("GET", "/procurement/check", SIGNED_IN),
     ("GET", "/procurement/check?vendor=Acme&text=claims+database&division=CDC", SIGNED_IN),
-    ("GET", "/procurement/check/results?vendor=Acme&text=claims", SIGNED_IN),
+    ("GET", "/procurement/check?vendor=Acme&text=claims", SIGNED_IN),
     ("GET", "/procurement/consolidation", REVIEWERS),
 ]
 
