@@ -170,3 +170,19 @@ __all__ = [
     "User",
     "UserRole",
 ]
+
+
+class Notification(SQLModel, table=True):
+    """A message in one user's in-app inbox (also e-mailed when SMTP is configured)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    kind: str = Field(max_length=50)  # "reuse.requested", "reuse.approved", …
+    subject: str = Field(max_length=300)
+    body: str = Field(default="", max_length=2000)
+    link: str = Field(default="", max_length=500)  # a path inside the app
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

@@ -148,8 +148,14 @@ class Licence(SQLModel, table=True):
     derivatives_allowed: bool = Field(default=False)
     dua_required: bool = Field(default=False)
     price_per_seat_cents: int | None = Field(default=None, sa_type=BigInteger)
+    # How reusing divisions share the cost (procurement.costs.ShareMethod); fixed_share_cents is
+    # the amount per reusing division per billed period when the method is "fixed".
+    share_method: str = Field(default="none", max_length=20)
+    fixed_share_cents: int | None = Field(default=None, sa_type=BigInteger)
     notes: str = Field(default="", sa_column=Column(Text, nullable=False))
     listing_id: int | None = Field(default=None, foreign_key="listing.id")
+    # Approved reuses ever granted (approved, active, expired or revoked), kept by the reuse service.
+    reuse_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
@@ -206,13 +212,170 @@ __all__ = [
     "DuplicateDecision",
     "ImportRun",
     "ImportStatus",
+    "Invoice",
+    "InvoiceLineRow",
+    "InvoiceSequence",
     "Licence",
     "Purchase",
     "PurchaseDocument",
     "PurchaseSource",
+    "ReuseAttachment",
+    "ReuseDelegate",
+    "ReuseRequest",
+    "ReuseStatus",
     "Vendor",
     "VendorAlias",
 ]
+
+
+class ReuseStatus(StrEnum):
+    """requested → approved or denied → active → expired or revoked (see procurement.reuse_flow)."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"  # approved, starting on a later day
+    DENIED = "denied"
+    ACTIVE = "active"
+    EXPIRED = "expired"  # the reuse's end passed, or a request was never decided in time
+    REVOKED = "revoked"
+
+
+class ReuseRequest(SQLModel, table=True):
+    """A division's request to reuse another division's listing or licence, and its decision.
+
+    `licence_id` is set whenever a licence governs the reuse (asked from the licence, or from a
+    listing that a licence covers); the licence's terms are then enforced at approval. Seats
+    count against the licence while the request is approved or active.
+    """
+
+    __tablename__ = "reuse_request"
+    __table_args__ = (
+        Index("ix_reuse_request_owner_status", "owner_division_id", "status"),
+        Index("ix_reuse_request_requester_status", "requesting_division_id", "status"),
+        Index("ix_reuse_request_licence_status", "licence_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int | None = Field(default=None, foreign_key="listing.id", index=True)
+    licence_id: int | None = Field(default=None, foreign_key="licence.id")
+    owner_division_id: int = Field(foreign_key="division.id")
+    requesting_division_id: int = Field(foreign_key="division.id")
+    requested_by_id: int = Field(foreign_key="user_account.id", index=True)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=254)
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    seats: int = Field(default=1)
+    start_on: date
+    end_on: date
+    dua_required: bool = Field(default=False)  # the requester says an agreement is needed
+    dua_reference: str = Field(default="", max_length=200)  # e.g. "DUA-CMS-2026-014"
+    status: str = Field(default=ReuseStatus.REQUESTED, max_length=20)
+    due_on: date  # the service level: a decision is due by this business day
+    reminded_on: date | None = Field(default=None)
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    conditions: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))  # denial or revocation
+    # What the requester would otherwise have paid (costs.avoided_spend_cents), set at approval;
+    # an officer may override it with a reason.
+    avoided_cents: int | None = Field(default=None, sa_type=BigInteger)
+    avoided_override_reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ReuseAttachment(SQLModel, table=True):
+    """A signed agreement or other file attached to a reuse request, stored under upload_dir."""
+
+    __tablename__ = "reuse_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="reuse_request.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(default=0)
+    stored_name: str = Field(max_length=100, unique=True)  # random name on disk, never user input
+    is_agreement: bool = Field(default=True)
+    uploaded_by: str = Field(max_length=300)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ReuseDelegate(SQLModel, table=True):
+    """A person who may decide a division's reuse requests while its stewards and officers are away."""
+
+    __tablename__ = "reuse_delegate"
+    __table_args__ = (UniqueConstraint("division_id", "user_id", name="uq_reuse_delegate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    division_id: int = Field(foreign_key="division.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    until_on: date | None = Field(default=None)  # None: until removed
+    added_by: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class InvoiceSequence(SQLModel, table=True):
+    """The last invoice number used in a fiscal year; incremented in the invoice's transaction,
+    so numbers have no gaps (a rolled-back invoice rolls its number back too)."""
+
+    __tablename__ = "invoice_sequence"
+
+    fiscal_year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_sequence: int = Field(default=0)
+
+
+class Invoice(SQLModel, table=True):
+    """A chargeback from the owner division to a reusing division for its cost share.
+
+    Never deleted: a draft or issued invoice can be voided and keeps its number. `generation_key`
+    makes `marketplace invoices generate` idempotent (one invoice per licence, payer and period).
+    """
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("fiscal_year", "sequence", name="uq_invoice_fiscal_sequence"),
+        Index("ix_invoice_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=30, unique=True)  # HHS-FY26-000123
+    fiscal_year: int
+    sequence: int
+    from_division_id: int = Field(foreign_key="division.id", index=True)
+    to_division_id: int = Field(foreign_key="division.id", index=True)
+    from_agreement: str = Field(default="", max_length=100)  # the seller's IAA/IPAC reference
+    to_agreement: str = Field(default="", max_length=100)  # the buyer's IAA/IPAC reference
+    licence_id: int | None = Field(default=None, foreign_key="licence.id", index=True)
+    period_label: str = Field(default="", max_length=20)  # "FY26Q1"
+    period_start: date | None = Field(default=None)
+    period_end: date | None = Field(default=None)
+    status: str = Field(default="draft", max_length=10)  # procurement.invoicing.InvoiceStatus
+    terms_days: int = Field(default=30)
+    issued_on: date | None = Field(default=None)
+    due_on: date | None = Field(default=None)
+    paid_on: date | None = Field(default=None)
+    payment_reference: str = Field(default="", max_length=100)
+    void_reason: str = Field(default="", max_length=500)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    total_cents: int = Field(default=0, sa_type=BigInteger)  # the sum of the lines
+    generation_key: str | None = Field(default=None, max_length=120, unique=True)
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class InvoiceLineRow(SQLModel, table=True):
+    """One stored line of an invoice (procurement.invoicing.InvoiceLine is its checked value)."""
+
+    __tablename__ = "invoice_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True, ondelete="CASCADE")
+    position: int
+    description: str = Field(max_length=500)
+    quantity: int = Field(default=1)
+    unit_cents: int = Field(default=0, sa_type=BigInteger)
+    amount_cents: int = Field(default=0, sa_type=BigInteger)
+    reuse_request_id: int | None = Field(default=None, foreign_key="reuse_request.id")
 
 
 class DuplicateDecision(SQLModel, table=True):

@@ -73,6 +73,8 @@ class Listing(SQLModel, table=True):
     duplicate_of_id: int | None = Field(default=None, foreign_key="listing.id")
     version: int = Field(default=1)
     retired_reason: str | None = Field(default=None, max_length=500)
+    # Approved reuses ever granted (kept by the reuse service): the "most reused" sort.
+    reuse_count: int = Field(default=0, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
@@ -139,3 +141,14 @@ class HarvestRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class ListingUsage(SQLModel, table=True):
+    """Views and downloads of one listing in one calendar month (UTC), counted, never per person."""
+
+    __tablename__ = "listing_usage"
+
+    listing_id: int = Field(foreign_key="listing.id", primary_key=True, ondelete="CASCADE")
+    month: date = Field(primary_key=True)  # the first day of the month
+    views: int = Field(default=0)
+    downloads: int = Field(default=0)
