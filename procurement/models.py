@@ -138,6 +138,7 @@ class Licence(SQLModel, table=True):
     scope: str = Field(max_length=30)  # LicenceScope
     listed_divisions: str = Field(default="", max_length=300)  # comma-separated division codes
     seats: int | None = Field(default=None)  # None: unlimited
+    owner_seats: int = Field(default=0)  # seats the owning division's own staff hold
     term_start_on: date
     term_end_on: date = Field(index=True)
     renewal_on: date | None = Field(default=None, index=True)

@@ -265,6 +265,9 @@ def upgrade() -> None:
     )
     op.add_column("licence", sa.Column("fixed_share_cents", sa.BigInteger(), nullable=True))
     op.add_column(
+        "licence", sa.Column("owner_seats", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column(
         "licence", sa.Column("reuse_count", sa.Integer(), nullable=False, server_default="0")
     )
     op.add_column(
@@ -279,6 +282,7 @@ def downgrade() -> None:
         batch_op.drop_column("reuse_count")
     with op.batch_alter_table("licence", schema=None) as batch_op:
         batch_op.drop_column("reuse_count")
+        batch_op.drop_column("owner_seats")
         batch_op.drop_column("fixed_share_cents")
         batch_op.drop_column("share_method")
 

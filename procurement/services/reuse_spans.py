@@ -1,0 +1,82 @@
+"""Granted reuses as the cost module sees them: one query that invoices, pages and reports share.
+
+A reuse counts once it is approved and keeps counting for its dates after it ends: an expired or
+revoked reuse still used the licence while it ran (a revocation moves its end to the day it was
+revoked). Requested and denied ones never count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from sqlmodel import Session, col, func, select
+
+from marketplace.models import Division
+from procurement.costs import ReuseSpan
+from procurement.models import Licence, ReuseRequest, ReuseStatus
+
+GRANTED_STATUSES = (
+    ReuseStatus.APPROVED,
+    ReuseStatus.ACTIVE,
+    ReuseStatus.EXPIRED,
+    ReuseStatus.REVOKED,
+)
+# Statuses whose seats are held against the licence now (an approved reuse reserves its seats
+# before it starts).
+HOLDING_STATUSES = (ReuseStatus.APPROVED, ReuseStatus.ACTIVE)
+
+
+def reuse_spans_by_licence(
+    db: Session,
+    licence_ids: Iterable[int] | None = None,
+    *,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> dict[int, list[ReuseSpan]]:
+    """Granted reuses per licence id, optionally only those active at some time in a period.
+
+    Args:
+        db: the session.
+        licence_ids: the licences to load; None for every licence.
+        period_start: with period_end, keep reuses active on at least one day of the period.
+        period_end: the last day of the period, included.
+    """
+    query = (
+        select(
+            ReuseRequest.licence_id,
+            Division.code,
+            ReuseRequest.start_on,
+            ReuseRequest.end_on,
+            ReuseRequest.seats,
+        )
+        .join(Division, col(Division.id) == ReuseRequest.requesting_division_id)
+        .where(col(ReuseRequest.licence_id).is_not(None))
+        .where(col(ReuseRequest.status).in_([s.value for s in GRANTED_STATUSES]))
+    )
+    if licence_ids is not None:
+        query = query.where(col(ReuseRequest.licence_id).in_(list(licence_ids)))
+    if period_start is not None and period_end is not None:
+        query = query.where(ReuseRequest.start_on <= period_end).where(
+            ReuseRequest.end_on >= period_start
+        )
+    spans: dict[int, list[ReuseSpan]] = defaultdict(list)
+    for licence_id, code, start_on, end_on, seats in db.exec(query).all():
+        spans[licence_id].append(ReuseSpan(code, start_on, max(end_on, start_on), max(seats, 1)))
+    return dict(spans)
+
+
+def seats_in_use(db: Session, licence: Licence) -> int:
+    """Seats held now: the owner's own staff plus approved and active reuses."""
+    return licence.owner_seats + seats_held_by_reuses(db, licence.id or 0)
+
+
+def seats_held_by_reuses(db: Session, licence_id: int) -> int:
+    """Seats held against a licence now by approved and active reuses."""
+    total = db.exec(
+        select(func.coalesce(func.sum(ReuseRequest.seats), 0))
+        .where(ReuseRequest.licence_id == licence_id)
+        .where(col(ReuseRequest.status).in_([s.value for s in HOLDING_STATUSES]))
+    ).one()
+    return int(total)
