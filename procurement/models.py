@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 import marketplace.catalog.models
 import marketplace.models  # noqa: F401
 from marketplace.types import UTCDateTime, utcnow
+from procurement.reuse_rules import ReuseState
 
 
 class PurchaseSource(StrEnum):
@@ -223,21 +224,9 @@ __all__ = [
     "ReuseAttachment",
     "ReuseDelegate",
     "ReuseRequest",
-    "ReuseStatus",
     "Vendor",
     "VendorAlias",
 ]
-
-
-class ReuseStatus(StrEnum):
-    """requested → approved or denied → active → expired or revoked (see procurement.reuse_flow)."""
-
-    REQUESTED = "requested"
-    APPROVED = "approved"  # approved, starting on a later day
-    DENIED = "denied"
-    ACTIVE = "active"
-    EXPIRED = "expired"  # the reuse's end passed, or a request was never decided in time
-    REVOKED = "revoked"
 
 
 class ReuseRequest(SQLModel, table=True):
@@ -269,7 +258,7 @@ class ReuseRequest(SQLModel, table=True):
     end_on: date
     dua_required: bool = Field(default=False)  # the requester says an agreement is needed
     dua_reference: str = Field(default="", max_length=200)  # e.g. "DUA-CMS-2026-014"
-    status: str = Field(default=ReuseStatus.REQUESTED, max_length=20)
+    status: str = Field(default=ReuseState.REQUESTED, max_length=20)  # reuse_rules.ReuseState
     due_on: date  # the service level: a decision is due by this business day
     reminded_on: date | None = Field(default=None)
     decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")

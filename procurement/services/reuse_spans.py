@@ -15,17 +15,18 @@ from sqlmodel import Session, col, func, select
 
 from marketplace.models import Division
 from procurement.costs import ReuseSpan
-from procurement.models import Licence, ReuseRequest, ReuseStatus
+from procurement.models import Licence, ReuseRequest
+from procurement.reuse_rules import ReuseState
 
 GRANTED_STATUSES = (
-    ReuseStatus.APPROVED,
-    ReuseStatus.ACTIVE,
-    ReuseStatus.EXPIRED,
-    ReuseStatus.REVOKED,
+    ReuseState.APPROVED,
+    ReuseState.ACTIVE,
+    ReuseState.EXPIRED,
+    ReuseState.REVOKED,
 )
 # Statuses whose seats are held against the licence now (an approved reuse reserves its seats
 # before it starts).
-HOLDING_STATUSES = (ReuseStatus.APPROVED, ReuseStatus.ACTIVE)
+HOLDING_STATUSES = (ReuseState.APPROVED, ReuseState.ACTIVE)
 
 
 def reuse_spans_by_licence(
