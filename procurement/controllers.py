@@ -293,6 +293,7 @@ class PurchaseController(Controller):
             scope=form_value(data, "scope")[:30],
             listed_divisions=tuple(v[:20] for v in form_values(data, "listed_divisions")[:40]),
             seats=form_value(data, "seats")[:20],
+            owner_seats=form_value(data, "owner_seats", "0")[:20],
             term_start_on=form_value(data, "term_start_on")[:30],
             term_end_on=form_value(data, "term_end_on")[:30],
             renewal_on=form_value(data, "renewal_on")[:30],
@@ -305,6 +306,8 @@ class PurchaseController(Controller):
             price_per_seat=form_value(data, "price_per_seat")[:40],
             notes=form_value(data, "notes")[:6000],
             listing=form_value(data, "listing")[:20],
+            share_method=form_value(data, "share_method", "none")[:20],
+            fixed_share=form_value(data, "fixed_share")[:40],
         )
         try:
             licences.save_licence(db, _user(request), purchase_id, values)
@@ -342,6 +345,7 @@ class PurchaseController(Controller):
                 "errors": errors,
                 "scope_labels": licences.SCOPE_LABELS,
                 "reuse_labels": licences.REUSE_LABELS,
+                "share_labels": licences.SHARE_LABELS,
                 "divisions": _division_options(db),
             },
             status_code=status_code,

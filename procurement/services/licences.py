@@ -13,6 +13,7 @@ from marketplace.audit import changed_fields, record_event
 from marketplace.auth import Permission, Principal, require
 from marketplace.catalog.models import Listing
 from marketplace.types import utcnow
+from procurement.costs import ShareMethod
 from procurement.licensing import LicenceScope, LicenceTerms, ReusePolicy, renewal_bucket
 from procurement.models import Licence, Purchase, Vendor
 from procurement.services.common import (
@@ -33,6 +34,12 @@ REUSE_LABELS = {
     ReusePolicy.WITH_APPROVAL: "With the owner's approval",
     ReusePolicy.YES: "Yes",
 }
+SHARE_LABELS = {
+    ShareMethod.NONE: "None: the owner carries the whole cost",
+    ShareMethod.EQUAL: "Equal split among the divisions using it",
+    ShareMethod.PER_SEAT: "Per seat held",
+    ShareMethod.FIXED: "A fixed amount per reusing division and period",
+}
 FLAGS = ("auto_renew", "redistribution_allowed", "derivatives_allowed", "dua_required")
 
 
@@ -43,6 +50,7 @@ class LicenceInput:
     scope: str = LicenceScope.DIVISION.value
     listed_divisions: tuple[str, ...] = ()
     seats: str = ""  # empty: unlimited
+    owner_seats: str = "0"  # seats the owning division's own staff hold
     term_start_on: str = ""
     term_end_on: str = ""
     renewal_on: str = ""
@@ -55,6 +63,8 @@ class LicenceInput:
     price_per_seat: str = ""
     notes: str = ""
     listing: str = ""  # listing id, or empty
+    share_method: str = ShareMethod.NONE.value
+    fixed_share: str = ""  # dollars per reusing division per billed period (method "fixed")
 
     @classmethod
     def of(cls, licence: Licence) -> LicenceInput:
@@ -62,6 +72,7 @@ class LicenceInput:
             scope=licence.scope,
             listed_divisions=licence.listed_codes(),
             seats="" if licence.seats is None else str(licence.seats),
+            owner_seats=str(licence.owner_seats),
             term_start_on=licence.term_start_on.isoformat(),
             term_end_on=licence.term_end_on.isoformat(),
             renewal_on=licence.renewal_on.isoformat() if licence.renewal_on else "",
@@ -74,6 +85,8 @@ class LicenceInput:
             price_per_seat=dollars(licence.price_per_seat_cents),
             notes=licence.notes,
             listing=str(licence.listing_id or ""),
+            share_method=licence.share_method,
+            fixed_share=dollars(licence.fixed_share_cents),
         )
 
     @classmethod
@@ -116,6 +129,15 @@ def _validate(
                 errors["seats"] = (
                     "Enter between 1 and 10,000,000 seats, or leave empty for unlimited."
                 )
+    owner_seats = 0
+    if data.owner_seats.strip():
+        text = data.owner_seats.strip().replace(",", "")
+        if not text.isdigit():
+            errors["owner_seats"] = "Enter a whole number of seats (0 or more)."
+        else:
+            owner_seats = int(text)
+            if seats is not None and owner_seats > seats:
+                errors["owner_seats"] = f"The owner cannot hold more than the {seats} seats bought."
     start = parse_form_date(data.term_start_on, "Term start", errors, "term_start_on")
     end = parse_form_date(data.term_end_on, "Term end", errors, "term_end_on")
     if start is None and "term_start_on" not in errors:
@@ -132,6 +154,19 @@ def _validate(
             errors[name] = "Enter a positive amount."
     if len(data.notes) > 5000:
         errors["notes"] = "Keep the notes under 5,000 characters."
+    if data.share_method not in ShareMethod._value2member_map_:
+        errors["share_method"] = "Choose how reusing divisions share the cost."
+    fixed_share = parse_form_money(data.fixed_share, "Fixed share", errors, "fixed_share")
+    if fixed_share is not None and fixed_share < 0:
+        errors["fixed_share"] = "Enter a positive amount."
+    if (
+        data.share_method == ShareMethod.FIXED
+        and fixed_share is None
+        and "fixed_share" not in errors
+    ):
+        errors["fixed_share"] = "Enter the amount each reusing division pays per period."
+    if data.share_method == ShareMethod.PER_SEAT and seats is None and "seats" not in errors:
+        errors["share_method"] = "Sharing per seat needs a number of seats."
     listing_id: int | None = None
     if data.listing.strip():
         listing_id = int(data.listing) if data.listing.strip().isdigit() else None
@@ -141,6 +176,7 @@ def _validate(
         "scope": data.scope,
         "listed_divisions": ",".join(listed),
         "seats": seats,
+        "owner_seats": owner_seats,
         "term_start_on": start,
         "term_end_on": end,
         "renewal_on": renewal,
@@ -149,6 +185,8 @@ def _validate(
         "price_per_seat_cents": price,
         "notes": data.notes.strip(),
         "listing_id": listing_id,
+        "share_method": data.share_method,
+        "fixed_share_cents": fixed_share if data.share_method == ShareMethod.FIXED else None,
         **{flag: bool(getattr(data, flag)) for flag in FLAGS},
     }
     return values, errors
@@ -161,6 +199,7 @@ def _snapshot(licence: Licence) -> dict[str, Any]:
             "scope", "listed_divisions", "seats", "term_start_on", "term_end_on", "renewal_on",
             "auto_renew", "renewal_cost_cents", "reuse_policy", "redistribution_allowed",
             "derivatives_allowed", "dua_required", "price_per_seat_cents", "notes", "listing_id",
+            "share_method", "fixed_share_cents", "owner_seats",
         )
     }  # fmt: skip
 
