@@ -36,6 +36,7 @@ from marketplace.controllers.catalog import (
     HarvestAdminController,
     ListingsApiController,
 )
+from marketplace.controllers.notifications import NotificationsController
 from marketplace.controllers.system import SystemController
 from marketplace.db import Database, provide_db_session
 from marketplace.logs import configure_logging, request_id_var
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         route_handlers=[
             SystemController,
             AuthController,
+            NotificationsController,
             AdminController,
             CatalogController,
             DataJsonController,

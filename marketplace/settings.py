@@ -74,6 +74,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "marketplace@hhs.gov"
     public_base_url: str = "http://127.0.0.1:8000"
+    reuse_sla_business_days: int = 10  # a reuse decision is due this many business days on
 
     @property
     def is_production(self) -> bool:
@@ -113,6 +114,7 @@ class Settings:
             smtp_url=os.environ.get("SMTP_URL") or None,
             mail_from=os.environ.get("MAIL_FROM", "marketplace@hhs.gov"),
             public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            reuse_sla_business_days=_int("REUSE_SLA_BUSINESS_DAYS", 10),
         )
 
 

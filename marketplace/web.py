@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import urlparse
 
 from litestar import Request
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlmodel import Session
@@ -118,3 +120,16 @@ def form_values(data: dict[str, Any], name: str) -> list[str]:
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def store_upload(upload: UploadFile, target: Path) -> int:
+    """Copy an upload to disk (created 0600, never from the user's file name); returns its size."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    upload.file.seek(0)
+    with target.open("xb") as handle:
+        while chunk := upload.file.read(1 << 20):
+            size += len(chunk)
+            handle.write(chunk)
+    target.chmod(0o600)
+    return size

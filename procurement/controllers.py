@@ -34,11 +34,13 @@ from marketplace.web import (
     principal,
     redirect,
     render,
+    store_upload,
 )
 from procurement.duplicates_web import DuplicatesController
 from procurement.importers import TEMPLATE_COLUMNS, TEMPLATE_REQUIRED, template_csv
 from procurement.jobs import IMPORT_JOB
 from procurement.models import ImportRun, ImportStatus
+from procurement.reuse_web import ReuseController, ReuseUploadController
 from procurement.services import documents, imports, licences, purchases, vendors
 from procurement.services.common import today_at_hhs
 from procurement.services.imports import FORMAT_LABELS, ImportOptions
@@ -544,7 +546,7 @@ class ImportController(Controller):
             )
         stored_name = f"import-{secrets.token_hex(16)}"
         size = await anyio.to_thread.run_sync(
-            partial(_store_upload, upload, Path(settings.upload_dir) / stored_name)
+            partial(store_upload, upload, Path(settings.upload_dir) / stored_name)
         )
         await upload.close()
         if size > settings.max_upload_bytes:
@@ -692,19 +694,6 @@ class ImportController(Controller):
         return again
 
 
-def _store_upload(upload: UploadFile, target: Path) -> int:
-    """Copy an upload to disk (created 0600, never from the user's file name); returns its size."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    size = 0
-    upload.file.seek(0)
-    with target.open("xb") as handle:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            handle.write(chunk)
-    target.chmod(0o600)
-    return size
-
-
 def _too_large(settings: Settings) -> str:
     return (
         f"The file is larger than the {settings.max_upload_bytes / 1_048_576:.0f} MB limit: "
@@ -739,7 +728,7 @@ class DocumentUploadController(Controller):
             return redirect(f"/procurement/purchases/{purchase_id}")
         stored_name = f"document-{secrets.token_hex(16)}"
         target = Path(settings.upload_dir) / "documents" / stored_name
-        size = await anyio.to_thread.run_sync(partial(_store_upload, upload, target))
+        size = await anyio.to_thread.run_sync(partial(store_upload, upload, target))
         await upload.close()
         try:
             await anyio.to_thread.run_sync(
@@ -770,7 +759,7 @@ def procurement_router(settings: Settings) -> Router:
     """Every procurement route under /procurement; upload routes get the upload size limit."""
     uploads = Router(
         path="/",
-        route_handlers=[ImportController, DocumentUploadController],
+        route_handlers=[ImportController, DocumentUploadController, ReuseUploadController],
         request_max_body_size=settings.max_upload_bytes + MULTIPART_SLACK,
     )
     return Router(
@@ -780,6 +769,7 @@ def procurement_router(settings: Settings) -> Router:
             VendorController,
             RenewalController,
             DuplicatesController,
+            ReuseController,
             uploads,
         ],
     )

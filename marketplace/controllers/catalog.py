@@ -45,9 +45,11 @@ from marketplace.catalog.search import (
     SORTS,
     SearchQuery,
 )
+from marketplace.catalog.usage import count_usage, usage_of
 from marketplace.dcat import completeness, json_ld_script_text, schema_org_dataset
 from marketplace.guards import admin, signed_in
 from marketplace.models import Division, Job
+from marketplace.types import utcnow
 from marketplace.web import (
     DbSession,
     flash,
@@ -57,6 +59,8 @@ from marketplace.web import (
     redirect,
     render,
 )
+from procurement.services.common import today_at_hhs
+from procurement.services.reuse import may_request, reuse_target_or_none
 
 MAX_CATALOG_UPLOAD = 200 * 1024 * 1024
 
@@ -150,10 +154,15 @@ class CatalogController(Controller):
         _, divisions = services.division_maps(db)
         record = services.visible_record(listing, viewer)
         url = f"{request.app.state.settings.public_base_url}/catalog/listings/{listing.id}"
+        count_usage(db, listing.id or 0, today=today_at_hhs(utcnow()), views=1)
+        reuse_target = reuse_target_or_none(db, listing_id=listing.id or 0)
         return render(
             request,
             "marketplace/listing_detail.html",
             {
+                "usage": usage_of(db, listing.id or 0),
+                "reuse_target": reuse_target,
+                "may_request_reuse": reuse_target is not None and may_request(viewer, reuse_target),
                 "listing": listing,
                 "record": record,
                 "division": divisions.get(listing.division_id or 0),
@@ -169,6 +178,30 @@ class CatalogController(Controller):
                 else listing.kind,
             },
         )
+
+    @get(
+        "/catalog/listings/{listing_id:int}/distributions/{position:int}",
+        name="listing_download",
+        sync_to_thread=True,
+    )
+    def download(
+        self, request: Request, db: DbSession, listing_id: FromPath[int], position: FromPath[int]
+    ) -> Redirect:
+        """Count a download, then send the caller to the distribution's own URL (only URLs the
+        listing itself holds, chosen by position, so this is no open redirect)."""
+        viewer = principal(request)
+        listing = services.get_listing(db, str(listing_id), viewer)
+        record = services.visible_record(listing, viewer)
+        if not services.can_see_distributions(listing, viewer) or not (
+            1 <= position <= len(record.distributions)
+        ):
+            raise NotFound
+        distribution = record.distributions[position - 1]
+        target = distribution.download_url or distribution.access_url
+        if not target:
+            raise NotFound
+        count_usage(db, listing.id or 0, today=today_at_hhs(utcnow()), downloads=1)
+        return Redirect(path=target, status_code=302)
 
     @get("/catalog/listings/{listing_id:int}/history", name="listing_history", sync_to_thread=True)
     def history(self, request: Request, db: DbSession, listing_id: FromPath[int]) -> Template:

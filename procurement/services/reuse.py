@@ -128,6 +128,19 @@ def find_target(
     return ReuseTarget(owner=owner, listing=listing, licence=licence, purchase=purchase)
 
 
+def may_request(user: Principal | None, target: ReuseTarget) -> bool:
+    """Whether a page shows the "Request reuse" button for this caller."""
+    return user is not None and user.division_id != target.owner.id
+
+
+def reuse_target_or_none(db: Session, *, listing_id: int) -> ReuseTarget | None:
+    """The reuse target of a listing, or None when no HHS division owns it (external)."""
+    try:
+        return find_target(db, listing_id=listing_id)
+    except NotFound:
+        return None
+
+
 @dataclass(frozen=True)
 class ReuseInput:
     """The request form as typed."""
@@ -432,10 +445,6 @@ def decide(
             or licence refusals (under "licence", each message joined).
     """
     actor = require(actor, Permission.VIEW_STAFF_CONTENT)
-    if decision not in Decision.ALL:
-        raise ValidationFailed(
-            {"decision": "Choose approve, approve with conditions, deny or revoke."}
-        )
     request = db.get(ReuseRequest, request_id)
     if request is None:
         raise NotFound
@@ -444,6 +453,10 @@ def decide(
     if not may_decide(db, actor, request, today=today):
         raise PermissionDenied(
             "Only stewards, officers or delegates of the owning division can decide on reuse."
+        )
+    if decision not in Decision.ALL:
+        raise ValidationFailed(
+            {"decision": "Choose approve, approve with conditions, deny or revoke."}
         )
     errors: dict[str, str] = {}
     if decision == Decision.APPROVE_WITH_CONDITIONS and not conditions.strip():
