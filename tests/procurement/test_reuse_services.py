@@ -432,3 +432,22 @@ def test_two_approvals_of_the_last_seat_at_once_let_exactly_one_through(
         statuses = sorted(db.exec(select(ReuseRequest.status)).all())
         assert statuses == ["active", "requested"]
         assert db.get(Licence, licence_id).reuse_count == 1
+
+
+def test_the_sweep_runs_as_a_periodic_worker_job(database, db, people):
+    from datetime import UTC, datetime
+
+    from marketplace import jobs
+    from procurement.reuse_jobs import SWEEP_JOB
+
+    assert SWEEP_JOB in jobs.PERIODIC_KINDS
+    licence = make_licence(db, people["cms_officer"])
+    request = ask(db, people["cdc_viewer"], licence, start_on="2026-12-01")
+    reuse_service.decide(db, people["cms_officer"], request.id, Decision.APPROVE, today=TODAY)
+    jobs.enqueue(db, SWEEP_JOB)
+    db.commit()
+    ran = jobs.run_pending(database, lambda: datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    assert ran >= 1
+    db.rollback()
+    db.refresh(request)
+    assert request.status == "active"
