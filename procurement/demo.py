@@ -138,22 +138,26 @@ class DemoLicence:
     dua: bool = False
     renewal_days_before_end: int = 0
     notes: str = ""
+    owner_seats: int = 0
+    price_per_seat: int | None = None  # dollars for one seat over the term
+    share: str = "none"  # costs.ShareMethod
 
 
 LICENCES: tuple[DemoLicence, ...] = (
     DemoLicence("75D30124P00412", "listed_divisions", None, "with_approval", listed="ATSDR,NIH",
-                renewal_cost=425_000, dua=True, renewal_days_before_end=30,
+                renewal_cost=425_000, dua=True, renewal_days_before_end=30, share="equal",
                 notes="Covers CDC, ATSDR and NIH analysts; a DUA per project."),
     DemoLicence("75N95024P00188", "division", 40, "no", renewal_cost=395_000, dua=True),
     DemoLicence("75F40124P00077", "named_users", 60, "with_approval", renewal_cost=470_000,
-                derivatives=True),
+                derivatives=True, owner_seats=40, price_per_seat=7_600, share="per_seat"),
     DemoLicence("75N97024P00512", "department", None, "yes", auto_renew=True,
                 renewal_cost=1_210_000, renewal_days_before_end=0,
                 notes="Campus-wide IP access for every HHS network."),
     DemoLicence("75P00123C00061", "department", None, "yes", auto_renew=False,
                 renewal_cost=3_600_000, redistribution=True, derivatives=True,
                 notes="Every HHS division may deploy ArcGIS under this agreement."),
-    DemoLicence("75N98024F00021", "named_users", 150, "with_approval", renewal_cost=630_000),
+    DemoLicence("75N98024F00021", "named_users", 150, "with_approval", renewal_cost=630_000,
+                owner_seats=100, price_per_seat=4_100, share="per_seat"),
     DemoLicence("75D30124F00045", "division", 10, "no", auto_renew=True, renewal_cost=99_000),
     DemoLicence("75FCMC24P00121", "division", None, "no", renewal_cost=590_000,
                 notes="Vendor terms forbid any use outside CMS."),
@@ -259,6 +263,9 @@ def _load_licences(db: Session, keys: dict[str, str], today: date) -> int:
                 derivatives_allowed=demo.derivatives,
                 dua_required=demo.dua,
                 notes=demo.notes,
+                owner_seats=demo.owner_seats,
+                price_per_seat_cents=demo.price_per_seat * 100 if demo.price_per_seat else None,
+                share_method=demo.share,
             )
         )
         created += 1
