@@ -46,6 +46,7 @@ from procurement.services.common import today_at_hhs
 from procurement.services.imports import FORMAT_LABELS, ImportOptions
 from procurement.services.licences import LicenceInput
 from procurement.services.purchases import PurchaseInput, PurchaseQuery
+from procurement.services.reuse_spans import cost_per_reuse_view
 
 MULTIPART_SLACK = 1024 * 1024  # boundaries and the other form fields around an uploaded file
 PerPage = Annotated[int, QueryParameter(ge=1, le=100000)]
@@ -189,11 +190,19 @@ class PurchaseController(Controller):
     def detail(self, request: Request, db: DbSession, purchase_id: FromPath[int]) -> Template:
         """One purchase: terms, amounts, licence, source, listing; sensitive parts when allowed."""
         view = purchases.purchase_view(db, principal(request), purchase_id)
+        cost_per_reuse = (
+            cost_per_reuse_view(
+                db, view.licence, view.purchase, view.division.code, chart_id="cost-per-reuse"
+            )
+            if view.licence is not None
+            else None
+        )
         return render(
             request,
             "procurement/purchase_detail.html",
             {
                 "view": view,
+                "cost_per_reuse": cost_per_reuse,
                 "p": view.purchase,
                 "scope_labels": licences.SCOPE_LABELS,
                 "reuse_labels": licences.REUSE_LABELS,

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, func, select
 
 from marketplace.models import Division
+from procurement import costs
+from procurement.charts import ChartData, ChartKind, Series, render_svg
 from procurement.costs import ReuseSpan
-from procurement.models import Licence, ReuseRequest
+from procurement.models import Licence, Purchase, ReuseRequest
 from procurement.reuse_rules import ReuseState
 
 GRANTED_STATUSES = (
@@ -81,3 +84,49 @@ def seats_held_by_reuses(db: Session, licence_id: int) -> int:
         .where(col(ReuseRequest.status).in_([s.value for s in HOLDING_STATUSES]))
     ).one()
     return int(total)
+
+
+@dataclass(frozen=True)
+class CostPerReuse:
+    """A licence's cost per reuse by fiscal quarter over its term, as pages and reports show it."""
+
+    series: tuple[costs.PeriodCost, ...]
+    chart_svg: str
+
+    @property
+    def total_cost_cents(self) -> int:
+        return sum(point.cost_cents for point in self.series)
+
+
+def cost_per_reuse_view(
+    db: Session, licence: Licence, purchase: Purchase, owner_code: str, *, chart_id: str
+) -> CostPerReuse | None:
+    """Cost, uses and cost per reuse in each fiscal quarter of the purchase's period of
+    performance (costs.cost_per_reuse_series), or None when the purchase has no dates."""
+    if purchase.start_on is None or purchase.current_end_on is None:
+        return None
+    end = max(purchase.current_end_on, purchase.start_on)
+    periods = costs.periods_between(purchase.start_on, end, costs.PeriodStep.QUARTER)
+    series = costs.cost_per_reuse_series(
+        purchase.obligated_cents,
+        purchase.start_on,
+        end,
+        owner_code,
+        reuse_spans_by_licence(db, [licence.id or 0]).get(licence.id or 0, []),
+        periods,
+    )
+    chart = ChartData(
+        title="Cost per reuse by fiscal quarter",
+        description="The licence's cost in each quarter divided by the divisions using it "
+        "(the owner plus each division with an active reuse).",
+        x_label="Fiscal quarter",
+        y_label="Cost per reuse",
+        series=(
+            Series(
+                "Cost per reuse", tuple((p.period.label, p.cost_per_reuse_cents) for p in series)
+            ),
+        ),
+    )
+    return CostPerReuse(
+        series=series, chart_svg=render_svg(ChartKind.LINE, chart, chart_id=chart_id)
+    )

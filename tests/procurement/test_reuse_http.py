@@ -261,3 +261,19 @@ def test_anonymous_callers_are_sent_to_sign_in(client, world):
     response = client.get("/procurement/reuse/mine", follow_redirects=False)
     assert response.status_code in (302, 303)
     assert "/login" in response.headers["location"]
+
+
+def test_the_licence_page_shows_cost_per_reuse_by_quarter(client, db, world):
+    login(client, "analyst@cdc.hhs.gov")
+    ask(client, world, dua_reference="DUA-CMS-2026-014")
+    request_id = db.exec(select(ReuseRequest.id)).one()
+    switch(client, "officer@cms.hhs.gov")
+    post_form(client, f"/procurement/reuse/{request_id}/decide", {"decision": "approve"})
+    db.rollback()
+    purchase_id = db.get(Licence, world["licence_id"]).purchase_id
+    page = client.get(f"/procurement/purchases/{purchase_id}")
+    text = text_of(page.text)
+    # $48,000 over 2026: Q1 of FY2027 (Oct–Dec) holds 92 of 365 days, shared by CMS and CDC.
+    assert "FY2027 Q1 $12,098.63 CMS, CDC $6,049.32" in text
+    assert "FY2026 Q4 $12,098.63 CMS $12,098.63" in text
+    assert "<svg" in page.text and "Cost per reuse by fiscal quarter" in page.text
