@@ -333,7 +333,12 @@ class PurchaseController(Controller):
     def licence_delete(
         self, request: Request, db: DbSession, purchase_id: FromPath[int]
     ) -> Redirect:
-        licences.delete_licence(db, _user(request), purchase_id)
+        try:
+            licences.delete_licence(db, _user(request), purchase_id)
+        except ValidationFailed as exc:
+            db.rollback()
+            flash(request, exc.errors["licence"], "error")
+            return redirect(f"/procurement/purchases/{purchase_id}/licence")
         flash(request, "Licence terms removed.")
         return redirect(f"/procurement/purchases/{purchase_id}")
 

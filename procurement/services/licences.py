@@ -15,7 +15,7 @@ from marketplace.catalog.models import Listing
 from marketplace.types import utcnow
 from procurement.costs import ShareMethod
 from procurement.licensing import LicenceScope, LicenceTerms, ReusePolicy, renewal_bucket
-from procurement.models import Licence, Purchase, Vendor
+from procurement.models import Invoice, Licence, Purchase, ReuseRequest, Vendor
 from procurement.services.common import (
     DivisionTable,
     dollars,
@@ -260,6 +260,16 @@ def delete_licence(db: Session, actor: Principal, purchase_id: int) -> None:
     licence = licence_of(db, purchase_id)
     if licence is None:
         raise NotFound
+    # Reuses and invoices cite the licence: removing it would rewrite their history.
+    cited = db.exec(select(ReuseRequest.id).where(ReuseRequest.licence_id == licence.id)).first()
+    invoiced = db.exec(select(Invoice.id).where(Invoice.licence_id == licence.id)).first()
+    if cited is not None or invoiced is not None:
+        raise ValidationFailed(
+            {
+                "licence": "Reuse requests or invoices cite these terms, so they cannot be "
+                "removed; edit them instead (a new term, no more reuse)."
+            }
+        )
     before = _snapshot(licence)
     db.delete(licence)
     record_event(

@@ -451,3 +451,13 @@ def test_the_sweep_runs_as_a_periodic_worker_job(database, db, people):
     db.rollback()
     db.refresh(request)
     assert request.status == "active"
+
+
+def test_licence_terms_cited_by_a_reuse_cannot_be_removed(db, people):
+    licence = make_licence(db, people["cms_officer"])
+    ask(db, people["cdc_viewer"], licence)
+    with pytest.raises(ValidationFailed) as failed:
+        licences.delete_licence(db, people["cms_officer"], licence.purchase_id)
+    assert "cannot be removed" in failed.value.errors["licence"]
+    db.rollback()
+    assert db.get(Licence, licence.id) is not None
