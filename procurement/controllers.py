@@ -38,6 +38,7 @@ from marketplace.web import (
 )
 from procurement.duplicates_web import DuplicatesController
 from procurement.importers import TEMPLATE_COLUMNS, TEMPLATE_REQUIRED, template_csv
+from procurement.invoices_web import InvoiceController
 from procurement.jobs import IMPORT_JOB
 from procurement.models import ImportRun, ImportStatus
 from procurement.reuse_web import ReuseController, ReuseUploadController
@@ -784,6 +785,7 @@ def procurement_router(settings: Settings) -> Router:
             RenewalController,
             DuplicatesController,
             ReuseController,
+            InvoiceController,
             uploads,
         ],
     )
