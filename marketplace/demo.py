@@ -15,6 +15,7 @@ from marketplace import accounts
 from marketplace.db import Database
 from marketplace.models import User
 from procurement.demo import load_procurement_demo
+from procurement.demo_invoices import demo_invoices
 from procurement.demo_reuse import load_reuse_demo
 
 DEMO_PASSWORD = "demo-marketplace-2026"  # noqa: S105 - printed by `make run`; demo load refuses in production
@@ -89,6 +90,7 @@ def _load_listings(db: Session) -> dict[str, int]:
 DEMO_LOADERS: list[Callable[[Session], dict[str, int]]] = [_load_users, _load_listings]
 DEMO_LOADERS.append(load_procurement_demo)
 DEMO_LOADERS.append(load_reuse_demo)
+DEMO_LOADERS.append(demo_invoices)
 
 
 def load_demo(database: Database, *, only_if_empty: bool = False) -> dict[str, int | bool]:

@@ -3,9 +3,11 @@ invoiced and paid; and a request the licence forbids is refused with the reason 
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from tests.browser.conftest import check_accessibility, sign_in
 
@@ -54,6 +56,32 @@ def test_request_is_approved_then_invoiced_and_paid(page):
     page.get_by_test_id("decide").click()
     page.wait_for_url(request_url)
     assert page.get_by_text("is now active").is_visible()
+    check_accessibility(page)
+
+    # NIH bills this quarter's shares: HRSA's 4 of 150 seats since 1 October.
+    page.goto("/procurement/invoices/generate")
+    check_accessibility(page)
+    page.get_by_label("Fiscal period").fill("FY27Q1")
+    page.get_by_role("button", name="Generate invoices").click()
+    created = page.locator("#invoice-generate table tbody tr", has_text="HRSA")
+    created.wait_for()
+    created.get_by_role("link").click()
+    page.wait_for_url(re.compile(r".*/procurement/invoices/HHS-FY\d\d-\d{6}$"))
+    number = page.url.rsplit("/", 1)[1]
+    assert "NIH charges HRSA" in page.locator(".usa-intro").inner_text()
+    check_accessibility(page)
+    page.get_by_role("button", name="Issue invoice").click()
+    page.get_by_label("Payment reference (IPAC transaction or other)").fill("IPAC-2026-11-0042")
+    page.get_by_role("button", name="Record payment").click()
+    page.get_by_role("button", name="Record payment").wait_for(state="detached")
+    page.reload()
+    assert "Paid" in page.get_by_role("heading", level=1).text_content()
+    assert page.get_by_text("IPAC-2026-11-0042").is_visible()
+    pdf = page.request.get(f"/procurement/invoices/{number}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    total = page.locator(".usa-intro strong").inner_text()  # "$1,234.56"
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert number in pdf_text and total in pdf_text
     check_accessibility(page)
 
 

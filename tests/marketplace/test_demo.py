@@ -7,7 +7,7 @@ from collections import Counter
 from sqlmodel import select
 
 from marketplace.demo import load_demo
-from procurement.models import Licence, ReuseRequest
+from procurement.models import Invoice, Licence, ReuseRequest
 
 
 def test_demo_loads_reuses_in_every_state_once(database, db):
@@ -20,6 +20,8 @@ def test_demo_loads_reuses_in_every_state_once(database, db):
     conditional = [r for r in db.exec(select(ReuseRequest)).all() if r.conditions]
     assert len(conditional) == 1
     assert sum(licence.reuse_count for licence in db.exec(select(Licence)).all()) == 3
+    invoice_states = set(db.exec(select(Invoice.status)).all())
+    assert invoice_states == {"draft", "issued", "paid", "void"}
     again = load_demo(database)
     assert {key: value for key, value in again.items() if key != "skipped"} == dict.fromkeys(
         (key for key in again if key != "skipped"), 0
