@@ -36,13 +36,13 @@ def pending_revisions(engine: Engine, database_url: str) -> bool:
 
 
 # Tables created by SQL in migrations (FTS5 shadow tables and the like) that autogenerate must ignore.
-UNMANAGED_PREFIXES = ("listing_fts",)
+UNMANAGED_PREFIXES = ("listing_fts", "purchase_fts")
 
 
 # Search objects are engine-specific (an FTS5 table on SQLite, a tsvector column and GIN index on
 # PostgreSQL), created by SQL in migrations and kept out of the models, so autogenerate skips them.
 UNMANAGED_COLUMNS = ("search_vector",)
-UNMANAGED_INDEXES = ("ix_listing_search",)
+UNMANAGED_INDEXES = ("ix_listing_search", "ix_purchase_search")
 
 
 def include_object(obj, name, type_, reflected, compare_to):

@@ -7,8 +7,7 @@ dismissed pair never comes back, a confirmed one is always reported.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -67,43 +66,90 @@ class LoadedPurchases:
     ids: dict[str, int]
 
 
-def load_purchases(db: Session) -> LoadedPurchases:
-    """Every purchase with a start date, as matcher records keyed by award key (one query)."""
+def load_purchases(db: Session, keys: Collection[str] | None = None) -> LoadedPurchases:
+    """Every purchase with a start date (or those of `keys`), as matcher records keyed by award
+    key. One query of plain columns (no ORM objects: 100,000 of them cost seconds)."""
     division = aliased(Division)
-    rows = db.exec(
-        select(Purchase, Vendor, division.code)
+    query = (
+        select(
+            Purchase.id,
+            Purchase.award_key,
+            Purchase.piid,
+            Purchase.description,
+            Purchase.start_on,
+            Purchase.last_action_on,
+            Purchase.current_end_on,
+            Purchase.obligated_cents,
+            Purchase.product,
+            Purchase.psc,
+            Purchase.naics,
+            Purchase.parent_piid,
+            Vendor.id,
+            Vendor.name,
+            Vendor.uei,
+            Vendor.parent_uei,
+            Vendor.parent_name,
+            division.code,
+        )
         .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
         .join(division, col(division.id) == Purchase.division_id)
         .order_by(col(Purchase.id))
-    ).all()
+    )
+    rows: list[Any] = []
+    if keys is None:
+        rows = list(db.exec(query).all())
+    else:
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows.extend(db.exec(query.where(col(Purchase.award_key).in_(chunk))).all())
     records: list[PurchaseRecord] = []
     piids: dict[str, str] = {}
     ids: dict[str, int] = {}
-    for purchase, vendor, division_code in rows:
-        start = purchase.start_on or purchase.last_action_on
+    for (
+        purchase_id,
+        award_key,
+        piid,
+        description,
+        start_on,
+        last_action_on,
+        current_end_on,
+        obligated_cents,
+        product,
+        psc,
+        naics,
+        parent_piid,
+        vendor_id,
+        vendor_name,
+        vendor_uei,
+        parent_uei,
+        parent_name,
+        division_code,
+    ) in rows:
+        start = start_on or last_action_on
         if start is None:
             continue  # no period at all: nothing to overlap with
         records.append(
             PurchaseRecord(
-                key=purchase.award_key,
+                key=award_key,
                 division=division_code,
-                vendor_name=vendor.name,
-                description=purchase.description,
+                vendor_name=vendor_name,
+                description=description,
                 start=start,
-                end=purchase.current_end_on,
-                obligated_cents=purchase.obligated_cents,
-                vendor_uei=vendor.uei,
-                parent_uei=vendor.parent_uei,
-                parent_name=vendor.parent_name,
-                product=purchase.product or None,
-                psc=purchase.psc,
-                naics=purchase.naics,
-                parent_piid=purchase.parent_piid,
-                vendor_id=vendor.id,
+                end=current_end_on,
+                obligated_cents=obligated_cents,
+                vendor_uei=vendor_uei,
+                parent_uei=parent_uei,
+                parent_name=parent_name,
+                product=product or None,
+                psc=psc,
+                naics=naics,
+                parent_piid=parent_piid,
+                vendor_id=vendor_id,
             )
         )
-        piids[purchase.award_key] = purchase.piid
-        ids[purchase.award_key] = purchase.id or 0
+        piids[award_key] = piid
+        ids[award_key] = purchase_id or 0
     return LoadedPurchases(records, piids, ids)
 
 
@@ -206,6 +252,9 @@ def decide_pair(
     row.decided_at = utcnow()
     db.add(row)
     db.flush()
+    from procurement.duplicate_scans import apply_decision  # it builds on this module
+
+    apply_decision(db, first, second, row.decision)
     record_event(
         db,
         actor,
@@ -273,8 +322,10 @@ def check_need(
 
     Scores are in [0, 1]. A licence inherits its purchase's score when its terms let the asking
     division reuse it; a catalog listing scores by its rank in a full-text search of the need.
+    Only candidate purchases are scored (`_need_candidates`), never the whole register; token
+    weights (IDF) are counted over those candidates.
     """
-    loaded = load_purchases(db)
+    loaded = _need_candidates(db, need)
     matches: list[dict[str, Any]] = []
     ranked = rank_need(need, loaded.records, limit=limit)
     for match in ranked:
@@ -292,6 +343,130 @@ def check_need(
     matches.extend(_listings(db, need, signed_in))
     matches.sort(key=lambda item: (-item["score"], item["kind"], str(item["id"])))
     return matches[:limit]
+
+
+# Check before you buy scores candidates found through the indexes, at most this many per look-up.
+NEED_CANDIDATES = 100
+# The any-word look-up runs only when the others found fewer purchases than this.
+NEED_WIDEN_BELOW = 20
+
+
+def _need_candidates(db: Session, need: NeedQuery) -> LoadedPurchases:
+    """Purchases that may cover a need, as matcher records: the vendor's family and word matches.
+
+    The family: vendors the typed name (or one of its variants) is an alias of, and vendors linked
+    to them by UEI or parent UEI. Word matches come from the purchase word index: purchases
+    holding every vendor word, every product word, or (when those find fewer than
+    NEED_WIDEN_BELOW) any product word.
+    Each look-up takes at most NEED_CANDIDATES purchases, latest recorded first; a few queries.
+    """
+    from procurement.matching import search_tokens
+    from procurement.models import VendorAlias
+    from procurement.services.purchases import word_match
+    from procurement.vendor_names import vendor_name_variants
+
+    tokens = search_tokens(need.vendor_name, need.text)
+    variants = vendor_name_variants(need.vendor_name)
+    looks: list[Any] = []
+    if variants:
+        named = select(VendorAlias.vendor_id).where(col(VendorAlias.alias_key).in_(variants))
+        ueis = select(Vendor.uei).where(col(Vendor.id).in_(named), col(Vendor.uei).is_not(None))
+        parents = select(Vendor.parent_uei).where(
+            col(Vendor.id).in_(named), col(Vendor.parent_uei).is_not(None)
+        )
+        family = select(Vendor.id).where(
+            col(Vendor.id).in_(named)
+            | col(Vendor.parent_uei).in_(ueis)
+            | col(Vendor.parent_uei).in_(parents)
+            | col(Vendor.uei).in_(parents)
+        )
+        looks.append(col(Purchase.vendor_id).in_(family))
+    for words, any_word in (
+        (tokens.vendor_tokens, False),
+        (tokens.product_tokens, False),
+        (tokens.product_tokens, True),
+    ):
+        match = word_match(db, " ".join(words).lower(), any_word=any_word)
+        if match is not None and (not any_word or len(match.tokens) > 1):
+            looks.append(match.condition())
+    ids: set[int] = set()
+    for position, condition in enumerate(looks):
+        if position == len(looks) - 1 and position >= 2 and len(ids) >= NEED_WIDEN_BELOW:
+            break  # the any-word look-up only widens a search that found little
+        ids.update(
+            db.exec(
+                select(Purchase.id)
+                .where(condition)
+                .order_by(col(Purchase.id).desc())
+                .limit(NEED_CANDIDATES)
+            ).all()
+        )
+    return _load_candidates(db, ids)
+
+
+def _load_candidates(db: Session, ids: set[int]) -> LoadedPurchases:
+    """These purchases (with a start date) as matcher records, as `load_purchases` builds them."""
+    if not ids:
+        return LoadedPurchases([], {}, {})
+    division = aliased(Division)
+    # Plain columns, not ORM objects: this runs on every check.
+    rows = db.exec(
+        select(
+            Purchase.id,
+            Purchase.award_key,
+            Purchase.piid,
+            division.code,
+            Vendor.id,
+            Vendor.name,
+            Vendor.uei,
+            Vendor.parent_uei,
+            Vendor.parent_name,
+            Purchase.description,
+            Purchase.product,
+            Purchase.start_on,
+            Purchase.last_action_on,
+            Purchase.current_end_on,
+            Purchase.obligated_cents,
+            Purchase.psc,
+            Purchase.naics,
+            Purchase.parent_piid,
+        )
+        .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
+        .join(division, col(division.id) == Purchase.division_id)
+        .where(col(Purchase.id).in_(sorted(ids)))
+        .order_by(col(Purchase.id))
+    ).all()
+    records: list[PurchaseRecord] = []
+    piids: dict[str, str] = {}
+    keys: dict[str, int] = {}
+    for row in rows:
+        (purchase_id, key, piid, division_code, vendor_id, vendor_name, uei, parent_uei) = row[:8]
+        (parent_name, description, product, start_on, last_action_on, end_on) = row[8:14]
+        start = start_on or last_action_on
+        if start is None:
+            continue  # no period at all, as in load_purchases
+        records.append(
+            PurchaseRecord(
+                key=key,
+                division=division_code,
+                vendor_name=vendor_name,
+                description=description,
+                start=start,
+                end=end_on,
+                obligated_cents=row[14],
+                vendor_uei=uei,
+                parent_uei=parent_uei,
+                parent_name=parent_name,
+                product=product or None,
+                psc=row[15],
+                naics=row[16],
+                parent_piid=row[17],
+                vendor_id=vendor_id,
+            )
+        )
+        piids[key] = piid
+        keys[key] = purchase_id
+    return LoadedPurchases(records, piids, keys)
 
 
 def _open_licences(
@@ -384,95 +559,3 @@ AVOIDABLE_METHOD = (
     "(obligated amount ÷ days of the period × 365, as in procurement.costs), "
     "i.e. min(annualised A, annualised B) × overlap days ÷ 365; a cluster counts each day once."
 )
-
-
-def _purchase_view(loaded: LoadedPurchases, key: str) -> dict[str, Any]:
-    record = next(r for r in loaded.records if r.key == key)
-    return {
-        "key": key,
-        "id": loaded.ids[key],
-        "piid": loaded.piids[key],
-        "division": record.division,
-        "vendor": record.vendor_name,
-        "product": record.product or record.description[:120],
-        "obligated_cents": record.obligated_cents,
-        "start": record.start,
-        "end": record.end,
-    }
-
-
-def review_view(result: ScanResult, loaded: LoadedPurchases) -> list[dict[str, Any]]:
-    """Clusters for the scan page, largest avoidable spend first, each with its pairs."""
-    purchases = {
-        key: _purchase_view(loaded, key) for cluster in result.clusters for key in cluster.keys
-    }
-    clusters = []
-    for cluster in result.clusters:
-        members = set(cluster.keys)
-        clusters.append(
-            {
-                "cluster": cluster,
-                "purchases": [purchases[key] for key in cluster.keys],
-                "pairs": [
-                    {"pair": pair, "a": purchases[pair.key_a], "b": purchases[pair.key_b]}
-                    for pair in result.pairs
-                    if pair.key_a in members
-                ],
-            }
-        )
-    return clusters
-
-
-def consolidation_view(result: ScanResult, loaded: LoadedPurchases) -> list[dict[str, Any]]:
-    """Offerings two or more divisions buy at once (clusters) or one after another, by spend."""
-    offers = []
-    for cluster in result.clusters:
-        members = [_purchase_view(loaded, key) for key in cluster.keys]
-        offers.append(
-            _offer(
-                "at the same time",
-                Counter(m["vendor"] for m in members).most_common(1)[0][0],
-                Counter(m["product"] for m in members).most_common(1)[0][0],
-                cluster.divisions,
-                members,
-                cluster.total_cents,
-            )
-        )
-    for candidate in result.consolidation:
-        members = [_purchase_view(loaded, key) for key in candidate.keys]
-        offers.append(
-            _offer(
-                "one after another",
-                candidate.vendor,
-                candidate.product,
-                candidate.divisions,
-                members,
-                candidate.total_cents,
-            )
-        )
-    offers.sort(key=lambda offer: (-offer["total_cents"], offer["vendor"], offer["product"]))
-    return offers
-
-
-def _offer(
-    timing: str,
-    vendor: str,
-    product: str,
-    divisions: Sequence[str],
-    members: list[dict[str, Any]],
-    total_cents: int,
-) -> dict[str, Any]:
-    return {
-        "timing": timing,
-        "vendor": vendor,
-        "product": product,
-        "divisions": list(divisions),
-        "purchases": members,
-        "total_cents": total_cents,
-        "first_start": min(m["start"] for m in members),
-        "last_end": max((m["end"] for m in members if m["end"]), default=None),
-        "suggestion": (
-            f"Consider a department-wide licence covering {', '.join(divisions)} "
-            f"instead of {len(members)} separate purchases."
-        ),
-    }

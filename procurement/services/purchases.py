@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import Integer, bindparam, case, cast, column, func, literal_column, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session, col, select
 
 from marketplace.accounts import NotFound, ValidationFailed
 from marketplace.audit import changed_fields, record_event
 from marketplace.auth import Permission, Principal, can, require
 from marketplace.catalog.models import Listing, ListingKind
+from marketplace.catalog.search import fts5_expression, query_tokens, tsquery_expression
 from marketplace.models import Division
 from marketplace.spreadsheets import spreadsheet_safe
 from marketplace.types import utcnow
@@ -34,12 +36,10 @@ from procurement.models import (
     Vendor,
 )
 from procurement.services.common import (
-    LIKE_ESCAPE,
     DivisionTable,
     dollars,
     parse_form_date,
     parse_form_money,
-    query_words,
 )
 from procurement.services.vendors import find_or_create_vendor, purchase_search_text
 
@@ -572,11 +572,93 @@ def _has_licence() -> Any:
     return col(Purchase.id).in_(select(Licence.purchase_id))
 
 
-def _filtered(query: PurchaseQuery, divisions: DivisionTable, today: date) -> list[Any]:
-    """The WHERE conditions of a search."""
+# The word index (migration 0007): an FTS5 table on SQLite, a tsvector column on PostgreSQL. Both
+# hold the words of `purchase.search_text` split at ASCII punctuation, unstemmed.
+_FTS = table("purchase_fts", column("rowid", Integer))
+# Where at least this share of the register matches, SQLite walks an index of the purchase table
+# and tests each row against the matched ids; below it, it looks the matched ids up one by one.
+_DENSE_SHARE = 8
+
+
+def search_words(q: str) -> list[str]:
+    """The words of a search box as the word index holds them: lower case, no query syntax.
+
+    Quotes, `*`, `-`, `OR`, `NEAR(` and SQL become plain words or vanish, so any input is safe;
+    at most 12 words of at most 40 characters count. Each word of three characters or more
+    matches as a prefix ("clari" finds "clarivate"); shorter ones match whole words.
+    """
+    return query_tokens(q)
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    """How the word part of a search is written for one engine."""
+
+    dialect: str
+    tokens: tuple[str, ...]
+    any_word: bool = False  # True: purchases holding any of the words, not all of them
+
+    def _clause(self) -> Any:
+        if self.dialect == "postgresql":
+            expression = tsquery_expression(self.tokens)
+            if self.any_word:
+                expression = expression.replace(" & ", " | ")
+            # A cast, not to_tsquery: no parser or dictionary, so the words stay as indexed.
+            words = bindparam("purchase_words", expression)
+            return literal_column("purchase.search_vector").op("@@", is_comparison=True)(
+                cast(words, TSQUERY)
+            )
+        expression = fts5_expression(self.tokens)
+        if self.any_word:
+            expression = " OR ".join(fts5_expression([token]) for token in self.tokens)
+        return text("purchase_fts MATCH :purchase_words").bindparams(purchase_words=expression)
+
+    def condition(self, *, dense: bool = False) -> Any:
+        """WHERE condition: the purchase holds every word (as a prefix from 3 characters).
+
+        Args:
+            dense: SQLite only; True when many purchases match, so that the query walks the
+                purchase table (or an index in the wanted order) instead of the matched ids.
+        """
+        if self.dialect == "postgresql":
+            return self._clause()
+        matched = select(_FTS.c.rowid).where(self._clause())
+        key = col(Purchase.id) + 0 if dense else col(Purchase.id)
+        return key.in_(matched)
+
+    def counts(self) -> tuple[Any, Any]:
+        """Scalar subqueries: (purchases matching, purchases in all), or None for PostgreSQL.
+
+        PostgreSQL's GIN index gives no cheap count; it is asked whether any purchase does not
+        match instead (see `everything_matches`).
+        """
+        everything = select(func.count()).select_from(Purchase).correlate(None).scalar_subquery()
+        if self.dialect == "postgresql":
+            return None, everything
+        matched = select(func.count()).select_from(_FTS).where(self._clause()).scalar_subquery()
+        return matched, everything
+
+    def none_missing(self) -> Any:
+        """Scalar subquery, PostgreSQL: 1 when every purchase matches (stops at the first miss)."""
+        missing = select(Purchase.id).where(~self._clause()).correlate(None)
+        return case((~missing.exists(), 1), else_=0)
+
+
+def word_match(db: Session, q: str, *, any_word: bool = False) -> WordMatch | None:
+    """The word part of a search for this session's engine, None when `q` holds no word."""
+    tokens = search_words(q)
+    if not tokens:
+        return None
+    return WordMatch(db.get_bind().dialect.name, tuple(tokens), any_word)
+
+
+def _filtered(
+    query: PurchaseQuery, divisions: DivisionTable, today: date, words: Any = None
+) -> list[Any]:
+    """The WHERE conditions of a search; `words` is the word condition, if any."""
     conditions: list[Any] = []
-    for word in query_words(query.q):
-        conditions.append(col(Purchase.search_text).like(f"%{word}%", escape=LIKE_ESCAPE))
+    if words is not None:
+        conditions.append(words)
     if query.division:
         division = divisions.by_code.get(query.division.upper())
         conditions.append(Purchase.division_id == (division.id if division else -1))
@@ -602,13 +684,18 @@ def search_purchases(
 ) -> PurchasePage:
     """One page of purchases and the facet counts of the whole result, in three queries.
 
-    Queries: the page; one pass grouping the matches by (division, PSC, active, licensed), from
-    which the totals and four facets are summed (active and licensed as sums); and the top vendors. Facet counts are over the
-    current result, so they always add up to what a click on them shows.
+    Queries: the page; one pass grouping the matches by (division, PSC), from which the totals
+    and four facets are summed (active and licensed as sums); and the top vendors. Facet counts
+    are over the current result, so they always add up to what a click on them shows.
+
+    Words are matched through the word index (see `search_words`). The page query also tells how
+    many purchases hold the words: when every purchase does, the words filter nothing and the
+    facets are counted without them (from the covering facet indexes); on SQLite, many matches
+    are tested row by row along an index, few are looked up by id.
     """
     require(actor, Permission.VIEW_STAFF_CONTENT)
     divisions = DivisionTable.load(db)
-    where = _filtered(query, divisions, today)
+    words = word_match(db, query.q)
     active = col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
     licensed = _has_licence()
     order = {
@@ -616,41 +703,51 @@ def search_purchases(
         "amount": (col(Purchase.obligated_cents).desc(), col(Purchase.id).desc()),
         "ending": (col(Purchase.current_end_on).asc(), col(Purchase.id).asc()),
     }.get(query.sort, (col(Purchase.start_on).desc(), col(Purchase.id).desc()))
+    extra: list[Any] = []
+    if words is not None:
+        matched, everything = words.counts()
+        extra = [
+            (matched if matched is not None else words.none_missing()).label("matched"),
+            everything.label("everything"),
+        ]
+    # The page walks the index of its order and stops after one page when matches are dense.
+    page_where = _filtered(query, divisions, today, words.condition(dense=True) if words else None)
     page_rows = db.exec(
-        select(Purchase, Vendor.name, licensed.label("has_licence"))
+        select(Purchase, Vendor.name, licensed.label("has_licence"), *extra)
         .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
-        .where(*where)
+        .where(*page_where)
         .order_by(*order)
         .offset((query.page - 1) * query.per_page)
         .limit(query.per_page)
     ).all()
     rows = [
         PurchaseRow(p, name, divisions.code(p.division_id) or "?", bool(lic))
-        for p, name, lic in page_rows
+        for p, name, lic, *_ in page_rows
     ]
-    # With words to match, every row must be read anyway: group by expressions so SQLite scans
-    # the table once and sorts, instead of walking an index and fetching each row at random.
-    # Without words, plain columns let both engines read the covering facet indexes alone.
-    scan = bool(query_words(query.q))
-    division_key = (col(Purchase.division_id) + 0 if scan else col(Purchase.division_id)).label(
-        "division_key"
-    )
-    psc_key = (
-        func.coalesce(col(Purchase.psc), "").concat("") if scan else col(Purchase.psc)
-    ).label("psc_key")
+    word_condition = None
+    if words is not None:
+        matched_n, everything_n = (page_rows[0][3], page_rows[0][4]) if page_rows else (None, None)
+        if words.dialect == "postgresql":
+            every = matched_n == 1
+        else:
+            every = matched_n is not None and matched_n == everything_n
+        if not every:
+            dense = matched_n is None or matched_n * _DENSE_SHARE >= (everything_n or 0)
+            word_condition = words.condition(dense=dense)
+    where = _filtered(query, divisions, today, word_condition)
     active_key = case((active, 1), else_=0)
     licensed_key = case((licensed, 1), else_=0)
     groups = db.exec(
         select(
-            division_key,
-            psc_key,
+            Purchase.division_id,
+            Purchase.psc,
             func.sum(active_key),
             func.sum(licensed_key),
             func.count(),
             func.coalesce(func.sum(Purchase.obligated_cents), 0),
         )
         .where(*where)
-        .group_by(division_key, psc_key)
+        .group_by(Purchase.division_id, Purchase.psc)
     ).all()
     total = obligated = active_count = licensed_count = 0
     by_division: Counter[int] = Counter()
@@ -663,9 +760,7 @@ def search_purchases(
         by_division[division_id] += n
         if psc:
             by_psc[psc] += n
-    vendor_key = (col(Purchase.vendor_id) + 0 if scan else col(Purchase.vendor_id)).label(
-        "vendor_key"
-    )
+    vendor_key = col(Purchase.vendor_id).label("vendor_key")
     top_vendors = (
         select(vendor_key, func.count().label("n"))
         .where(*where)
@@ -722,7 +817,8 @@ def export_csv(
     if isinstance(actor, Principal) or actor is None:
         require(actor, Permission.VIEW_STAFF_CONTENT)
     divisions = DivisionTable.load(db)
-    where = _filtered(query, divisions, today)
+    words = word_match(db, query.q)
+    where = _filtered(query, divisions, today, words.condition() if words else None)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)

@@ -1,8 +1,8 @@
 """Benchmark: import 100,000 USAspending rows, then search + facets over the purchases by HTTP.
 
-Run from the project root: `python tests/benchmarks/bench_purchases.py [--rows N]`. SQLite always;
-PostgreSQL when BENCH_DATABASE_URL names a database the benchmark may empty (its public schema is
-dropped and rebuilt). Each import runs in a fresh interpreter so its peak resident memory is its own.
+Run from the project root: `python tests/benchmarks/bench_purchases.py [--rows N] [--postgres URL]`.
+SQLite always; PostgreSQL when `--postgres` (or BENCH_DATABASE_URL) names a database the benchmark
+may empty (its public schema is dropped and rebuilt). Each import runs in a fresh interpreter so its peak resident memory is its own.
 Targets: import <= 60 s and <= 500 MB; list p95 <= 100 ms.
 """
 
@@ -133,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--child-import", nargs=2, metavar=("URL", "FILE"))
     args = parser.parse_args()
     if args.child_import:
@@ -142,8 +143,8 @@ def main() -> None:
     from bench_importers import write_usaspending
 
     engines = {"sqlite": "sqlite://"}
-    if os.environ.get("BENCH_DATABASE_URL"):
-        engines["postgresql"] = os.environ["BENCH_DATABASE_URL"]
+    if args.postgres:
+        engines["postgresql"] = args.postgres
     machine = f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}"
     print(f"machine: {machine}")
     print(f"{'engine':<11} {'measure':<34} {'data':>14} {'p50':>9} {'p95':>9} {'peak MB':>8}")

@@ -24,9 +24,13 @@ def main(selected: list[str]) -> int:
     failures = 0
     for script in scripts:
         args = [sys.executable, str(script)]
-        if script.stem in ("bench_catalog_search", "bench_purchases") and os.environ.get(
-            "BENCH_POSTGRES_URL"
-        ):
+        if script.stem in (
+            "bench_catalog_search",
+            "bench_catalog_export",
+            "bench_purchases",
+            "bench_check",
+            "bench_roi",
+        ) and os.environ.get("BENCH_POSTGRES_URL"):
             args += ["--postgres", os.environ["BENCH_POSTGRES_URL"]]
         print(f"\n=== {script.name} ===", flush=True)
         started = time.monotonic()

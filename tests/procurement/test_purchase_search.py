@@ -1,0 +1,255 @@
+"""The purchase word index (migration 0007) on SQLite and PostgreSQL: matches, safety, upkeep."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from marketplace import accounts
+from marketplace.migrate import alembic_config, upgrade
+from procurement.models import Purchase
+from procurement.services import purchases
+from procurement.services.imports import ImportOptions, import_awards
+from procurement.services.purchases import PurchaseInput, PurchaseQuery, search_words
+from tests.support import make_user, see_latest
+
+TODAY = date(2026, 11, 26)
+HEADER = (
+    "piid,parent_piid,division,vendor,vendor_uei,product,description,award_type,psc,naics,"
+    "start,current_end,potential_end,obligated,current_value,potential_value"
+)
+ROWS = [
+    "75D30124P00001,,CDC,Acme Health Data LLC,,Claims DB,Claims data mart,PURCHASE ORDER,7A21,"
+    "519290,2026-01-01,2026-12-31,,1000.00,,",
+    "75D30124P00002,,CDC,Roadrunner Analytics Inc.,,News,Newsletter service,PURCHASE ORDER,7A21,"
+    "519290,2026-02-01,2026-06-30,,250.50,,",
+    "75N95024P00003,,NIH,Café Résumé GmbH,,Données,Hospital-level datasets (0-35 months),"
+    "PURCHASE ORDER,DA01,519290,2026-03-01,2026-12-31,,99.00,,",
+]
+
+
+def load(db, tmp_path: Path, rows: list[str] = ROWS, name: str = "purchases.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    outcome = import_awards(db, "cli: test", path, ImportOptions(filename=name))
+    see_latest(db)
+    return outcome
+
+
+def officer(db):
+    user = make_user(db, "officer@hhs.gov", division="CDC", roles=("officer",))
+    return accounts.principal_for(db, user)
+
+
+def piids(db, user, q: str, **query) -> list[str]:
+    page = purchases.search_purchases(db, user, PurchaseQuery(q=q, **query), today=TODAY)
+    assert page.total == sum(f.count for f in page.facets["division"])
+    return sorted(row.purchase.piid for row in page.rows)
+
+
+def test_words_are_cleaned_of_query_syntax():
+    assert search_words('"claims" OR data* -news NEAR(x') == [
+        "claims",
+        "or",
+        "data",
+        "news",
+        "near",
+        "x",
+    ]
+    assert search_words("HHS-MAN-2026-00042") == ["hhs", "man", "2026", "00042"]
+    assert search_words("'\"*-()") == []
+    assert len(search_words("word " * 5000)) == 1
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("acme", ["75D30124P00001"]),
+        ("acm", ["75D30124P00001"]),  # a prefix, as the user types
+        ("ACME claims", ["75D30124P00001"]),  # every word must match
+        ("acme news", []),
+        ("roadrunner news", ["75D30124P00002"]),
+        ("75d3012", ["75D30124P00001", "75D30124P00002"]),  # PIID prefix
+        ("75D30124P00002", ["75D30124P00002"]),
+        ("7a21", ["75D30124P00001", "75D30124P00002"]),  # PSC
+        ("caf", ["75N95024P00003"]),  # non-ASCII words, prefix
+        ("café résumé", ["75N95024P00003"]),
+        ("données", ["75N95024P00003"]),
+        ("0-35", ["75N95024P00003"]),  # the words 0 and 35, whole words
+        ("hospital level", ["75N95024P00003"]),
+        ("da", []),  # under three characters: whole words only
+        ("ospital", []),  # no infix matches
+        ("", ["75D30124P00001", "75D30124P00002", "75N95024P00003"]),
+    ],
+)
+def test_prefix_matches_are_the_same_on_both_engines(db, tmp_path, q, expected):
+    load(db, tmp_path)
+    assert piids(db, officer(db), q) == expected
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        "'",
+        "*",
+        "-",
+        "OR",
+        "acme OR",
+        "NEAR(acme",
+        "acme*",
+        '"acme',
+        "a:* & b",
+        "'; DROP TABLE purchase; --",
+        "\\",
+        "%_",
+        "🙂 données",
+        "x" * 10_000,
+        "acme " * 2000,
+    ],
+)
+def test_any_input_gives_results_or_none_never_an_error(db, tmp_path, client, q):
+    load(db, tmp_path)
+    user = officer(db)
+    page = purchases.search_purchases(db, user, PurchaseQuery(q=q), today=TODAY)
+    assert page.total == len(page.rows)
+    if search_words(q) == ["acme"]:  # "acme OR" asks for the word "or" too: no match
+        assert [r.purchase.piid for r in page.rows] == ["75D30124P00001"]
+    text_of_export = "".join(purchases.export_csv(db, user, PurchaseQuery(q=q), today=TODAY))
+    assert text_of_export.count("\r\n") == page.total + 1
+
+
+def test_facets_count_the_matches_only(db, tmp_path):
+    load(db, tmp_path)
+    page = purchases.search_purchases(db, officer(db), PurchaseQuery(q="7a21"), today=TODAY)
+    assert page.total == 2
+    assert [(f.value, f.count) for f in page.facets["division"]] == [("CDC", 2)]
+    assert {f.value: f.count for f in page.facets["status"]} == {"active": 1, "expired": 1}
+    assert sum(f.count for f in page.facets["vendor"]) == 2
+    assert page.total_obligated_cents == 100000 + 25050
+
+
+def test_words_every_purchase_holds_filter_nothing(db, tmp_path):
+    load(db, tmp_path)
+    user = officer(db)
+    # "519290" (the NAICS code) is in every purchase: the shortcut must give the plain counts.
+    words = purchases.search_purchases(
+        db, user, PurchaseQuery(q="519290", status="active"), today=TODAY
+    )
+    plain = purchases.search_purchases(db, user, PurchaseQuery(status="active"), today=TODAY)
+    assert words.total == plain.total == 2
+    assert words.facets == plain.facets
+    assert [r.purchase.id for r in words.rows] == [r.purchase.id for r in plain.rows]
+
+
+def manual(**changes) -> PurchaseInput:
+    values = {
+        "division": "CDC",
+        "vendor": "Politico LLC",
+        "product": "Politico Pro",
+        "description": "Policy news service",
+        "start_on": "2026-01-01",
+        "current_end_on": "2026-12-31",
+        "obligated": "9800",
+    }
+    values.update(changes)
+    return PurchaseInput(**values)
+
+
+def test_the_index_follows_create_edit_and_delete(db):
+    user = officer(db)
+    purchase = purchases.record_purchase(db, user, manual(), today=TODAY)
+    assert piids(db, user, "politi pro") == [purchase.piid]
+    purchases.update_purchase(
+        db, user, purchase.id, manual(product="Bloomberg Government", vendor="Bloomberg LP")
+    )
+    assert piids(db, user, "politico") == []
+    assert piids(db, user, "bloomb govern") == [purchase.piid]
+    db.delete(db.get(Purchase, purchase.id))
+    db.commit()
+    assert piids(db, user, "bloomberg") == []
+    assert index_size(db) == 0
+
+
+def test_the_index_follows_import_and_reimport(db, tmp_path):
+    load(db, tmp_path)
+    user = officer(db)
+    assert piids(db, user, "newsletter") == ["75D30124P00002"]
+    changed = [ROWS[0], ROWS[1].replace("Newsletter service", "Wire feed"), ROWS[2]]
+    outcome = load(db, tmp_path, changed, "again.csv")
+    assert (outcome.updated, outcome.unchanged) == (1, 2)
+    assert piids(db, user, "newsletter") == []
+    assert piids(db, user, "wire feed") == ["75D30124P00002"]
+    assert index_size(db) == 3
+
+
+def index_size(db) -> int:
+    """Purchases the word index holds (SQLite: FTS rows; PostgreSQL: non-empty vectors)."""
+    if db.get_bind().dialect.name == "postgresql":
+        sql = (
+            "SELECT count(*) FROM purchase WHERE search_vector IS NOT NULL AND search_vector <> ''"
+        )
+    else:
+        # An integrity check fails when the external-content index and the table disagree.
+        db.connection().exec_driver_sql(
+            "INSERT INTO purchase_fts (purchase_fts, rank) VALUES ('integrity-check', 1)"
+        )
+        sql = "SELECT count(*) FROM purchase_fts_docsize"
+    return db.connection().exec_driver_sql(sql).scalar_one()
+
+
+def test_upgrade_indexes_purchases_already_in_the_table(database_url, tmp_path):
+    """Migration 0007 back-fills: rows written before it are found after it."""
+    config = alembic_config(database_url)
+    command.downgrade(config, "0006")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            division = connection.execute(text("SELECT id FROM division WHERE code = 'CDC'")).one()
+            vendor = connection.execute(
+                text(
+                    "INSERT INTO vendor (name, name_key, created_at, updated_at) "
+                    "VALUES ('Old Vendor', 'OLD VENDOR', :now, :now) RETURNING id"
+                ),
+                {"now": "2026-01-01 00:00:00"},
+            ).one()
+            connection.execute(
+                text(
+                    "INSERT INTO purchase (award_key, piid, division_id, vendor_id, product, "
+                    "description, obligated_cents, source, sensitive_notes, search_text, "
+                    "created_at, updated_at) VALUES ('K1', 'OLD-1', :d, :v, '', 'legacy', 0, "
+                    "'manual', '', 'old-1 old vendor legacy archive', :now, :now)"
+                ),
+                {"d": division[0], "v": vendor[0], "now": "2026-01-01 00:00:00"},
+            )
+    finally:
+        engine.dispose()
+    upgrade(database_url)
+    from marketplace.db import Database
+    from tests.support import settings_for
+
+    database = Database(settings_for(database_url, tmp_path / "var"))
+    try:
+        with database.session() as db:
+            user = officer(db)
+            assert piids(db, user, "archiv") == ["OLD-1"]
+            assert piids(db, user, "old vendor legacy") == ["OLD-1"]
+            assert index_size(db) == 1
+    finally:
+        database.dispose()
+
+
+def test_sqlite_keeps_its_sync_triggers_at_head(db):
+    """Batch migrations drop triggers: a later migration of `purchase` must recreate them."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite triggers")
+    names = set(
+        db.connection()
+        .exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .scalars()
+    )
+    assert {"purchase_fts_insert", "purchase_fts_update", "purchase_fts_delete"} <= names
