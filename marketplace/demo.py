@@ -16,7 +16,7 @@ from marketplace.db import Database
 from marketplace.models import User
 from procurement.demo import load_procurement_demo
 from procurement.demo_invoices import demo_invoices
-from procurement.demo_reuse import load_reuse_demo
+from procurement.demo_reuse import load_reuse_demo, scan_demo_duplicates
 
 DEMO_PASSWORD = "demo-marketplace-2026"  # noqa: S105 - printed by `make run`; demo load refuses in production
 DEMO_ACTOR = "cli: marketplace demo load"
@@ -91,6 +91,7 @@ DEMO_LOADERS: list[Callable[[Session], dict[str, int]]] = [_load_users, _load_li
 DEMO_LOADERS.append(load_procurement_demo)
 DEMO_LOADERS.append(load_reuse_demo)
 DEMO_LOADERS.append(demo_invoices)
+DEMO_LOADERS.append(scan_demo_duplicates)
 
 
 def load_demo(database: Database, *, only_if_empty: bool = False) -> dict[str, int | bool]:

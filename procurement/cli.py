@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ def add_commands(sub: Any) -> None:
         "--dry-run", action="store_true", help="report what would change, write nothing"
     )
     load.add_argument("--json", action="store_true")
+    load.add_argument(
+        "--no-scan",
+        action="store_true",
+        help="do not rescan the new and changed purchases for duplicates afterwards",
+    )
     load.set_defaults(handler=purchases_import)
 
     export = purchases.add_parser("export", help="every purchase as CSV")
@@ -75,6 +81,8 @@ def purchases_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with database.session() as db:
             outcome = import_awards(db, IMPORT_ACTOR, path, options, on_progress=_StderrProgress())
+        if not (args.dry_run or args.no_scan) and (outcome.created or outcome.updated):
+            _rescan(database)
     except ImportRefused as exc:
         raise CommandError(f"{path.name}: {exc.message}") from exc
     finally:
@@ -93,6 +101,31 @@ def purchases_import(args: argparse.Namespace, settings: Settings) -> int:
         if len(outcome.rejected) > 50:
             print(f"  … and {len(outcome.rejected) - 50} more rejected rows", file=sys.stderr)
     return 0
+
+
+def _rescan(database: Any) -> None:
+    """The incremental duplicate scan, inline, after the import's transaction has committed.
+
+    Inline rather than queued: the command line is used without a worker (scripts, the demo, the
+    evaluation), and the kept duplicate results should be current when the command returns. A
+    failed scan keeps the previous results and does not fail the import, which is done.
+    """
+    from procurement.duplicate_scans import refresh_changed
+
+    started = time.perf_counter()
+    try:
+        with database.session() as db:
+            scanned = refresh_changed(db, trigger=f"{IMPORT_ACTOR} (after the import)")
+    except Exception as exc:  # the import stands; the next scan catches up
+        print(f"duplicate scan failed, previous results kept: {exc}", file=sys.stderr)
+        return
+    if scanned is not None:
+        run = scanned.run
+        print(
+            f"duplicate scan ({run.kind}, {run.changed:,} purchases rescanned): {run.pairs:,} "
+            f"pairs kept, {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
 
 
 def purchases_export(args: argparse.Namespace, settings: Settings) -> int:

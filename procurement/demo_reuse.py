@@ -1,4 +1,4 @@
-"""Demo reuse requests: active reuses, one approved with conditions, a denial with its reason, and
+"""Demo reuse requests and the first duplicate scan. Reuses: active reuses, one approved with conditions, a denial with its reason, and
 requests waiting in owners' queues. Filed and decided through the reuse service, so the demo
 carries the same audit trail, notifications and licence checks as real use.
 """
@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 from marketplace.accounts import principal_for
 from marketplace.models import User
 from marketplace.types import utcnow
-from procurement.models import Licence, Purchase, ReuseRequest
+from procurement import duplicate_scans
+from procurement.models import DuplicateScanRun, Licence, Purchase, ReuseRequest
 from procurement.services import reuse as reuse_service
 from procurement.services.common import today_at_hhs
 from procurement.services.reuse import Decision, ReuseInput
@@ -100,3 +101,11 @@ def load_reuse_demo(db: Session) -> dict[str, int]:
                 reason=demo.reason,
             )
     return {"reuse_requests_created": created}
+
+
+def scan_demo_duplicates(db: Session) -> dict[str, int]:
+    """Scan the demo register once, so the duplicates pages open on kept results."""
+    if db.exec(select(DuplicateScanRun.id)).first() is not None:
+        return {"duplicate_pairs_found": 0}
+    outcome = duplicate_scans.full_scan(db, trigger="demo")
+    return {"duplicate_pairs_found": outcome.run.pairs}

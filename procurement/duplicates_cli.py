@@ -36,6 +36,7 @@ def add_commands(sub: Any) -> None:
 
 def run_scan(args: argparse.Namespace, settings: Settings) -> int:
     from marketplace.db import Database
+    from procurement.duplicate_scans import full_scan
     from procurement.duplicates import scan, scan_document
     from procurement.matching import DEFAULT_THRESHOLD
 
@@ -43,8 +44,17 @@ def run_scan(args: argparse.Namespace, settings: Settings) -> int:
     if not 0 <= threshold <= 1:
         raise CommandError("--threshold must be between 0 and 1")
     database = Database(settings)
-    with database.session() as db:
-        result, loaded = scan(db, threshold=threshold)
+    try:
+        with database.session() as db:
+            if threshold == DEFAULT_THRESHOLD:
+                # A fresh scan that also replaces the kept results the pages show.
+                outcome = full_scan(db, trigger="cli: marketplace duplicates scan")
+                assert outcome.result is not None and outcome.loaded is not None
+                result, loaded = outcome.result, outcome.loaded
+            else:
+                result, loaded = scan(db, threshold=threshold)  # another threshold: not kept
+    finally:
+        database.dispose()
     document = scan_document(result, loaded)
     if args.json:
         emit_json(document)

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+import procurement.jobs  # noqa: F401  (registers the scan jobs)
 from marketplace import accounts
 from marketplace.accounts import ValidationFailed
 from marketplace.guards import signed_in
@@ -22,8 +23,10 @@ from marketplace.web import (
     principal,
     redirect,
     render,
+    safe_next,
 )
-from procurement import duplicates
+from procurement import duplicate_scans, duplicates
+from procurement.duplicate_groups import Outcome
 from procurement.duplicates import AVOIDABLE_METHOD, Decision
 from procurement.importers.values import parse_money_cents
 from procurement.matching import NeedQuery
@@ -83,19 +86,26 @@ class DuplicatesController(Controller):
     guards = [signed_in]
 
     @get("/duplicates", name="duplicates", sync_to_thread=True)
-    def scan_page(self, request: Request, db: DbSession) -> Template:
-        """Cross-division duplicate clusters, with a decision form on each pair."""
-        duplicates.require_reviewer(principal(request))
-        result, loaded = duplicates.scan(db)
+    def scan_page(self, request: Request, db: DbSession, page: FromQuery[str] = "1") -> Template:
+        """Kept duplicate clusters, a page at a time, with a decision form on each pair."""
+        view = duplicate_scans.review_page(db, principal(request), page=_page_number(page))
         return render(
             request,
             "procurement/duplicates.html",
-            {
-                "clusters": duplicates.review_view(result, loaded),
-                "method": AVOIDABLE_METHOD,
-                "decisions": list(Decision),
-            },
+            {**view, "method": AVOIDABLE_METHOD, "decisions": list(Decision)},
         )
+
+    @post("/duplicates/scan", name="duplicates_scan", sync_to_thread=True)
+    def scan_again(self, request: Request, db: DbSession) -> Template | Redirect:
+        """Queue a full scan; its progress shows on the duplicates page."""
+        job = duplicate_scans.request_scan(db, principal(request))
+        if is_htmx(request):
+            return Template(
+                template_name="procurement/_duplicate_scan_status.html",
+                context={**duplicate_scans.scan_status(db), "user": principal(request)},
+            )
+        flash(request, f"Full scan queued (job {job.id}); this page shows its progress.")
+        return redirect(safe_next(request.headers.get("referer"), "/procurement/duplicates"))
 
     @post("/duplicates/decide", name="duplicates_decide", sync_to_thread=True)
     def decide(
@@ -149,7 +159,16 @@ class DuplicatesController(Controller):
         )
         return self._check(request, db, form)
 
-    def _check(self, request: Request, db: DbSession, form: CheckForm) -> Template:
+    def _check(
+        self,
+        request: Request,
+        db: DbSession,
+        form: CheckForm,
+        *,
+        outcome: dict[str, str] | None = None,
+        outcome_errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
         need, errors = form.need()
         matches = duplicates.check_need(db, need, signed_in=True) if need is not None else None
         user = principal(request)
@@ -163,16 +182,67 @@ class DuplicatesController(Controller):
                 "matches": matches,
                 "divisions": [(d.code, f"{d.code}: {d.name}") for d in accounts.list_divisions(db)],
                 "default_division": user.division_code if user else "",
+                "may_record": duplicate_scans.may_record_outcomes(user),
+                "outcome": outcome or {},
+                "outcome_errors": outcome_errors or {},
+                "outcomes": Outcome,
+                "recent": duplicate_scans.recent_outcomes(db, user),
             },
+            status_code=status_code,
         )
 
-    @get("/consolidation", name="consolidation", sync_to_thread=True)
-    def consolidation(self, request: Request, db: DbSession) -> Template:
-        """Offerings two or more divisions buy, at once or one after another."""
-        duplicates.require_reviewer(principal(request))
-        result, loaded = duplicates.scan(db)
-        return render(
-            request,
-            "procurement/consolidation.html",
-            {"offers": duplicates.consolidation_view(result, loaded)},
+    @post("/check/outcome", name="duplicates_check_outcome", sync_to_thread=True)
+    def record_outcome(
+        self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, Any]]
+    ) -> Template | Redirect:
+        """Keep the outcome of a check: reuse an existing match, or proceed with a reason."""
+        form = CheckForm(
+            *(
+                form_value(data, name).strip()[:FIELD_MAX]
+                for name in ("vendor", "text", "division", "amount", "start", "end")
+            )
         )
+        outcome = {
+            "outcome": form_value(data, "outcome")[:20],
+            "match": form_value(data, "match")[:40],
+            "justification": form_value(data, "justification")[:5000],
+        }
+        need, errors = form.need()
+        planned = None if errors.get("amount") or need is None else need.amount_cents
+        try:
+            duplicate_scans.record_check_outcome(
+                db,
+                principal(request),
+                duplicate_scans.OutcomeInput(
+                    outcome=outcome["outcome"],
+                    match=outcome["match"],
+                    justification=outcome["justification"],
+                    vendor=form.vendor,
+                    need=form.text,
+                    planned_cents=planned,
+                ),
+            )
+        except ValidationFailed as exc:
+            return self._check(
+                request,
+                db,
+                form,
+                outcome=outcome,
+                outcome_errors=exc.errors,
+                status_code=200 if is_htmx(request) else 422,
+            )
+        label = Outcome(outcome["outcome"]).label
+        flash(request, f"Recorded: {label}.")
+        return redirect("/procurement/check")
+
+    @get("/consolidation", name="consolidation", sync_to_thread=True)
+    def consolidation(
+        self, request: Request, db: DbSession, page: FromQuery[str] = "1"
+    ) -> Template:
+        """Offerings two or more divisions buy, at once or one after another (kept scan)."""
+        view = duplicate_scans.consolidation_page(db, principal(request), page=_page_number(page))
+        return render(request, "procurement/consolidation.html", view)
+
+
+def _page_number(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) < 7 else 1

@@ -1,4 +1,6 @@
-"""Background job "purchases.import": import an uploaded award file with progress on /jobs/{id}."""
+"""Background jobs of the register: "purchases.import" (an uploaded award file, with progress on
+/jobs/{id}), "duplicates.scan" (a full duplicate scan, "Scan again") and "duplicates.refresh" (the
+incremental scan after an import, also run every few minutes by the worker for hand edits)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from marketplace import accounts
-from marketplace.jobs import JobContext, job_handler
+from marketplace.jobs import JobContext, job_handler, periodic
 from marketplace.models import User
+from procurement import duplicate_scans
 from procurement.models import ImportRun
 from procurement.services.imports import ImportOptions, ImportRefused, import_awards
 
@@ -45,6 +48,56 @@ def run_import(context: JobContext) -> dict[str, Any]:
             return {"run_id": run.id, "error": exc.message}
     if not options.dry_run:
         path.unlink(missing_ok=True)  # imported: the run keeps the report, not the file
+        if outcome.created or outcome.updated:
+            # Rescan the new and changed purchases' pairs in a job of its own: the import's run
+            # is finished and its time is not the scan's.
+            with context.database.session() as db:
+                duplicate_scans.enqueue_refresh(
+                    db, trigger=f"import run {run.id}", user_id=run.user_id
+                )
+                db.commit()
     result = outcome.summary()
     result["rejected"] = len(outcome.rejected)
     return {"run_id": run.id, **result}
+
+
+@job_handler(duplicate_scans.SCAN_JOB)
+def run_duplicate_scan(context: JobContext) -> dict[str, Any]:
+    """A full duplicate scan whose results replace the kept ones ("Scan again")."""
+    with context.database.session() as db:
+        outcome = duplicate_scans.full_scan(
+            db,
+            trigger=str(context.payload.get("trigger", "scan again"))[:300],
+            job_id=context.job_id,
+            progress=context.progress,
+        )
+    return _run_summary(outcome)
+
+
+@periodic(duplicate_scans.REFRESH_JOB)
+def run_duplicate_refresh(context: JobContext) -> dict[str, Any]:
+    """The incremental scan of purchases changed since the kept results (after an import; every
+    few minutes otherwise, when the register moved, so hand edits and vendor merges count too)."""
+    scheduled = "scheduled_at" in context.payload
+    with context.database.session() as db:
+        outcome = duplicate_scans.refresh_changed(
+            db,
+            trigger=str(context.payload.get("trigger", "periodic refresh"))[:300],
+            job_id=context.job_id,
+            progress=context.progress,
+            if_register_moved=scheduled,
+        )
+    return {"changed": 0} if outcome is None else _run_summary(outcome)
+
+
+def _run_summary(outcome: duplicate_scans.ScanOutcome) -> dict[str, Any]:
+    run = outcome.run
+    return {
+        "run_id": run.id,
+        "kind": run.kind,
+        "purchases": run.purchases,
+        "changed": run.changed,
+        "pairs": run.pairs,
+        "clusters": run.clusters,
+        "seconds": run.seconds,
+    }

@@ -210,8 +210,13 @@ class ColumnMappingPreset(SQLModel, table=True):
 
 
 __all__ = [
+    "CheckOutcome",
     "ColumnMappingPreset",
     "DuplicateDecision",
+    "DuplicateScanGroup",
+    "DuplicateScanPair",
+    "DuplicateScanPurchase",
+    "DuplicateScanRun",
     "ImportRun",
     "ImportStatus",
     "Invoice",
@@ -385,3 +390,117 @@ class DuplicateDecision(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     decided_by: str = Field(max_length=300)
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+# --- kept duplicate scans and check-before-you-buy outcomes (procurement.duplicate_scans) ------
+
+
+class DuplicateScanRun(SQLModel, table=True):
+    """One duplicate scan: full (every purchase) or incremental (the purchases that changed).
+
+    A run is written as "running" before it starts; its results replace the kept ones in the same
+    transaction that marks it "succeeded", so a failed run leaves the previous results intact.
+    """
+
+    __tablename__ = "duplicate_scan_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # procurement.duplicate_scans.ScanKind
+    status: str = Field(default="running", max_length=20)  # running, succeeded, failed
+    trigger: str = Field(default="", max_length=300)  # "scan again by …", "import run 12", "cli"
+    job_id: int | None = Field(default=None, foreign_key="job.id")
+    threshold: float = Field(default=0.5)
+    purchases: int = Field(default=0)  # purchases the scan compared against
+    changed: int = Field(default=0)  # purchases rescanned (all of them for a full scan)
+    pairs: int = Field(default=0)  # kept pairs after the run
+    clusters: int = Field(default=0)  # kept duplicate clusters after the run
+    seconds: float = Field(default=0.0)
+    # max(purchase.updated_at), purchase count, max(vendor.updated_at) as the run saw them: the
+    # periodic refresh skips loading the register when they have not moved.
+    register_stamp: str = Field(default="", max_length=100)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class DuplicateScanPair(SQLModel, table=True):
+    """A kept cross-division duplicate pair (award keys in sorted order), as the last scan that
+    looked at either purchase scored it."""
+
+    __tablename__ = "duplicate_scan_pair"
+    __table_args__ = (
+        UniqueConstraint("key_a", "key_b", name="uq_duplicate_scan_pair"),
+        Index("ix_duplicate_scan_pair_key_b", "key_b"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_a: str = Field(max_length=300)
+    key_b: str = Field(max_length=300)
+    division_a: str = Field(max_length=20)
+    division_b: str = Field(max_length=20)
+    score: float
+    overlap_days: int
+    estimated_avoidable_cents: int = Field(default=0, sa_type=BigInteger)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    features: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    confirmed: bool = Field(default=False)
+    scan_run_id: int | None = Field(default=None, foreign_key="duplicate_scan_run.id")
+
+
+class DuplicateScanGroup(SQLModel, table=True):
+    """A kept group: a duplicate cluster (bought at the same time) or a consolidation candidate
+    (bought one after another), with the figures the pages show."""
+
+    __tablename__ = "duplicate_scan_group"
+    __table_args__ = (
+        UniqueConstraint("kind", "group_key", name="uq_duplicate_scan_group"),
+        Index("ix_duplicate_scan_group_avoidable", "kind", "estimated_avoidable_cents"),
+        Index("ix_duplicate_scan_group_total", "total_cents"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # "duplicate" or "consolidation"
+    group_key: str = Field(max_length=310)  # "dup-" / "con-" + the smallest member key
+    keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    divisions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    vendor: str = Field(default="", max_length=300)
+    product: str = Field(default="", max_length=300)
+    purchase_count: int = Field(default=0)
+    total_cents: int = Field(default=0, sa_type=BigInteger)
+    estimated_avoidable_cents: int = Field(default=0, sa_type=BigInteger)
+    first_start_on: date | None = Field(default=None)
+    last_end_on: date | None = Field(default=None)
+    scan_run_id: int | None = Field(default=None, foreign_key="duplicate_scan_run.id")
+
+
+class DuplicateScanPurchase(SQLModel, table=True):
+    """What the kept results know of each purchase: a fingerprint of its matcher record, so an
+    incremental scan finds the purchases that changed (imported, edited, vendor merged) since."""
+
+    __tablename__ = "duplicate_scan_purchase"
+
+    award_key: str = Field(max_length=300, primary_key=True)
+    fingerprint: str = Field(max_length=32)
+
+
+class CheckOutcome(SQLModel, table=True):
+    """What an officer decided after checking a planned purchase: reuse an existing purchase,
+    licence or listing, or proceed with a justification. Feeds the avoided-spend figures."""
+
+    __tablename__ = "check_outcome"
+    __table_args__ = (Index("ix_check_outcome_division_created", "division_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome: str = Field(max_length=20)  # procurement.duplicate_scans.Outcome
+    division_id: int = Field(foreign_key="division.id")
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    actor: str = Field(max_length=300)
+    vendor: str = Field(default="", max_length=200)
+    need: str = Field(default="", max_length=200)  # product or description as typed
+    planned_cents: int | None = Field(default=None, sa_type=BigInteger)
+    match_kind: str | None = Field(default=None, max_length=20)  # purchase, licence, listing
+    match_id: int | None = Field(default=None)
+    match_label: str = Field(default="", max_length=300)  # PIID or listing title when recorded
+    justification: str = Field(default="", sa_column=Column(Text, nullable=False))
+    avoided_cents: int = Field(default=0, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

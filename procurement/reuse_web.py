@@ -36,7 +36,7 @@ from procurement.licensing import LicenceScope, ReusePolicy
 from procurement.reuse_rules import ReuseState
 from procurement.services import reuse as reuse_service
 from procurement.services.common import today_at_hhs
-from procurement.services.licences import REUSE_LABELS, SCOPE_LABELS, terms_of
+from procurement.services.licences import REUSE_LABELS, SCOPE_LABELS, licence_of, terms_of
 from procurement.services.reuse import Decision, ReuseInput, ReuseTarget
 from procurement.services.reuse_spans import seats_in_use
 
@@ -87,7 +87,21 @@ class ReuseController(Controller):
         db: DbSession,
         listing: FromQuery[str] = "",
         licence: FromQuery[str] = "",
-    ) -> Template:
+        purchase: FromQuery[str] = "",
+    ) -> Template | Redirect:
+        purchase_id = _target_id(purchase)
+        if purchase_id is not None:
+            # From a duplicate pair: the other division's purchase, reused through its licence.
+            found = licence_of(db, purchase_id)
+            if found is None:
+                flash(
+                    request,
+                    "No licence terms are recorded for this purchase yet: ask its division's "
+                    "officers to add them, then request reuse.",
+                    "error",
+                )
+                return redirect(f"/procurement/purchases/{purchase_id}")
+            licence = str(found.id)
         target = reuse_service.find_target(
             db, listing_id=_target_id(listing), licence_id=_target_id(licence)
         )

@@ -23,6 +23,11 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/procurement/check?vendor=Acme&text=claims+database&division=CDC", SIGNED_IN),
     ("GET", "/procurement/check?vendor=Acme&text=claims", SIGNED_IN),
     ("GET", "/procurement/consolidation", REVIEWERS),
+    ("GET", "/procurement/consolidation?page=2", REVIEWERS),
+    ("GET", "/procurement/duplicates?page=x", REVIEWERS),
+    ("POST", "/procurement/duplicates/scan", REVIEWERS),
+    # Officers only (their own division); an empty form is a 422 with field errors.
+    ("POST", "/procurement/check/outcome", {"officer"}),
 ]
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from marketplace import accounts
 from marketplace.auth import PermissionDenied
 from marketplace.models import AuditEvent
-from procurement import duplicates
+from procurement import duplicate_scans, duplicates
 from procurement.models import DuplicateDecision, Purchase
 from procurement.services import purchases
 from procurement.services.purchases import PurchaseInput
@@ -68,6 +68,7 @@ def register(db):
             "Centrifuge tubes", "2026-02-01", "2026-08-31", "5000",
         ),
     }  # fmt: skip
+    duplicate_scans.full_scan(db, trigger="test")  # the pages read the kept results
     return users, rows
 
 

@@ -277,3 +277,31 @@ def test_the_licence_page_shows_cost_per_reuse_by_quarter(client, db, world):
     assert "FY2027 Q1 $12,098.63 CMS, CDC $6,049.32" in text
     assert "FY2026 Q4 $12,098.63 CMS $12,098.63" in text
     assert "<svg" in page.text and "Cost per reuse by fiscal quarter" in page.text
+
+
+def test_a_duplicate_pairs_purchase_leads_to_its_licence_or_says_none_exists(client, db, world):
+    login(client, "analyst@cdc.hhs.gov")
+    licensed = db.get(Licence, world["licence_id"]).purchase_id
+    form = client.get(f"/procurement/reuse/new?purchase={licensed}")
+    assert form.status_code == 200
+    assert f'name="licence" value="{world["licence_id"]}"' in form.text
+    db.rollback()  # end the read snapshot before writing beside the app
+    owner = accounts.principal_for(db, world["users"]["cms"])
+    bare = purchases.record_purchase(
+        db,
+        owner,
+        PurchaseInput(
+            division="CMS",
+            vendor="Acme Data LLC",
+            product="Claims extract",
+            start_on="2026-01-01",
+            current_end_on="2026-12-31",
+            obligated="1000",
+        ),
+        today=TODAY,
+    )
+    response = client.get(f"/procurement/reuse/new?purchase={bare.id}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/procurement/purchases/{bare.id}"
+    page = client.get(response.headers["location"])
+    assert "No licence terms are recorded for this purchase yet" in page.text
