@@ -42,6 +42,7 @@ from procurement.invoices_web import InvoiceController
 from procurement.jobs import IMPORT_JOB
 from procurement.models import ImportRun, ImportStatus
 from procurement.reuse_web import ReuseController, ReuseUploadController
+from procurement.roi_web import RoiController
 from procurement.services import documents, imports, licences, purchases, vendors
 from procurement.services.common import today_at_hhs
 from procurement.services.imports import FORMAT_LABELS, ImportOptions
@@ -786,6 +787,7 @@ def procurement_router(settings: Settings) -> Router:
             DuplicatesController,
             ReuseController,
             InvoiceController,
+            RoiController,
             uploads,
         ],
     )
