@@ -77,6 +77,9 @@ class Purchase(SQLModel, table=True):
         # Covering indexes for the facet counts of searches without words (see search_purchases).
         Index("ix_purchase_facets", "division_id", "psc", "current_end_on", "obligated_cents"),
         Index("ix_purchase_vendor_facets", "vendor_id", "division_id", "psc", "current_end_on"),
+        # Covering indexes for the ROI report's spend totals by division, code and vendor.
+        Index("ix_purchase_spend_division", "division_id", "psc", "start_on", "obligated_cents"),
+        Index("ix_purchase_spend_vendor", "vendor_id", "start_on", "obligated_cents"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
