@@ -638,8 +638,15 @@ def render_report_pdf(report: ReportDocument, *, fonts: PdfFonts | None = None) 
         opening += [_p(fonts, paragraph) for paragraph in section.paragraphs]
         blocks = [[Spacer(1, 8), _chart_drawing(fonts, chart)] for chart in section.charts]
         blocks += [_report_table(fonts, table) for table in section.tables]
-        # The heading goes to the next page with the section's first chart or table.
-        story.append(KeepTogether(opening + (blocks[0] if blocks else [])))
+        # The heading goes to the next page with the section's first chart or table. A short
+        # table is a KeepTogether of its own; nested, reportlab overestimates the pair and moves
+        # it to the next page even when it fits, so its content is kept together here instead.
+        first = [
+            part
+            for flowable in (blocks[0] if blocks else [])
+            for part in (flowable._content if isinstance(flowable, KeepTogether) else [flowable])
+        ]
+        story.append(KeepTogether(opening + first))
         for block in blocks[1:]:
             story += block
     filters_line = "; ".join(f"{name}: {value}" for name, value in report.filters) or "none"

@@ -381,3 +381,13 @@ def test_report_without_filters_or_sections():
 
 def test_same_report_same_bytes():
     assert render_report_pdf(report(SECTIONS)) == render_report_pdf(report(SECTIONS))
+
+
+def test_a_short_first_section_starts_on_the_first_page():
+    """A short table's own keep-together must not push its section off a page it fits on."""
+    section = ReportSection(
+        "Headline figures",
+        tables=(ReportTable(("Figure", "Value"), (("Total spend", "$1.00"),), caption="Totals"),),
+    )
+    first_page = pages_text(render_report_pdf(report((section,))))[0]
+    assert "Headline figures" in first_page and "Total spend" in first_page
