@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import AccessLevel, Listing, ListingStatus
-from marketplace.catalog.services import listings_for_export, visible_record
+from marketplace.catalog.services import public_records
 from marketplace.dcat import (
     DatasetRecord,
     ExportResult,
@@ -34,8 +34,7 @@ class ExportReport:
 
 def _public_records(db: Session) -> Iterator[DatasetRecord]:
     # Exports are public documents: restricted-public distribution URLs are removed.
-    for listing in listings_for_export(db):
-        yield visible_record(listing, None)
+    yield from public_records(db)
 
 
 def stream_export(

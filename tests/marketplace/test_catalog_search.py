@@ -113,3 +113,33 @@ def test_multi_valued_facets_are_sampled_past_the_scan_limit(curated, monkeypatc
     assert sum(f.count for f in sampled.facets["kind"]) == 6
     assert max(f.count for f in sampled.facets["keyword"]) <= 2
     assert sampled.ids == exact.ids
+
+
+@pytest.mark.parametrize(
+    "q", ["hospital", "beds", "vacc", "hospital beds", "beds hospital", "county"]
+)
+def test_two_stage_ranking_gives_the_full_ranking_page_by_page(curated, monkeypatch, q):
+    """Scoring the title matches first (broad queries) keeps the order of scoring every hit."""
+    everything, total, _ = found(curated, signed_in=True, q=q, per_page=100)
+    monkeypatch.setattr(search_module, "TWO_STAGE_FROM", 0)
+    # Each page needs only its own rows: the first stage fills some pages, the second the rest.
+    monkeypatch.setattr(search_module, "FACET_SCAN_LIMIT", 1)
+    paged = []
+    for page in range(1, total + 1):
+        ids, page_total, _ = found(curated, signed_in=True, q=q, per_page=1, page=page)
+        assert page_total == total
+        paged.extend(ids)
+    assert paged == everything
+
+
+def test_kept_facet_counts_follow_every_catalog_change(curated):
+    before_ids, before_total, before = found(curated, q="beds")
+    assert found(curated, q="beds")[:2] == (before_ids, before_total)  # kept, same answer
+    harvest(curated, "more.json", catalog(dataset("m-1", "Beds by County", keyword=["capacity"])))
+    ids, total, facets = found(curated, q="beds")
+    assert total == before_total + 1 and "m-1" in ids
+    assert counts(facets, "keyword")["capacity"] == counts(before, "keyword")["capacity"] + 1
+    # The source's next run withdraws m-1 (retired): the count goes back down at once.
+    harvest(curated, "more.json", catalog(dataset("m-2", "Something Else")))
+    ids, total, _ = found(curated, q="beds")
+    assert total == before_total and "m-1" not in ids
