@@ -52,6 +52,7 @@ FIELD_WEIGHTS = {"title": 10.0, "keywords": 5.0, "publisher": 3.0, "description"
 SORTS = {
     "relevance": "Relevance",
     "modified": "Recently modified",
+    "reused": "Most reused",
     "title": "Title (A–Z)",
 }
 
@@ -350,6 +351,9 @@ def _order_sql(query: SearchQuery, tokens: list[str], built: _Builder, rank_sql:
         return "lower(l.title), l.id"
     if query.sort == "modified":
         return "l.modified_on DESC NULLS LAST, l.id DESC"
+    if query.sort == "reused":
+        # Approved reuses ever granted (kept by the reuse service), then the freshest.
+        return "l.reuse_count DESC, l.modified_on DESC NULLS LAST, l.id DESC"
     if not tokens:
         # Matches ix_listing_search_order, so the first page is read from the index.
         return "l.completeness DESC, l.modified_on DESC NULLS LAST, l.id"

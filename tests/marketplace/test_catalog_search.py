@@ -143,3 +143,16 @@ def test_kept_facet_counts_follow_every_catalog_change(curated):
     harvest(curated, "more.json", catalog(dataset("m-2", "Something Else")))
     ids, total, _ = found(curated, q="beds")
     assert total == before_total and "m-1" not in ids
+
+
+def test_most_reused_sort_puts_the_most_reused_first_with_or_without_words(curated):
+    reuses = {"c-3": 4, "c-1": 2, "c-4": 7}
+    for identifier, count in reuses.items():
+        listing = curated.exec(select(Listing).where(Listing.identifier == identifier)).one()
+        listing.reuse_count = count
+        curated.add(listing)
+    curated.commit()
+    ids, _, _ = found(curated, sort="reused")
+    assert ids[:3] == ["c-4", "c-3", "c-1"]
+    ids, total, _ = found(curated, q="hospital beds", sort="reused")
+    assert ids == ["c-3", "c-1", "c-2"] and total == 3
