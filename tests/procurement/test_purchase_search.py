@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -243,13 +244,11 @@ def test_upgrade_indexes_purchases_already_in_the_table(database_url, tmp_path):
         database.dispose()
 
 
-def test_sqlite_keeps_its_sync_triggers_at_head(db):
+def test_sqlite_keeps_its_sync_triggers_at_head(sqlite_template):
     """Batch migrations drop triggers: a later migration of `purchase` must recreate them."""
-    if db.get_bind().dialect.name != "sqlite":
-        pytest.skip("SQLite triggers")
-    names = set(
-        db.connection()
-        .exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        .scalars()
-    )
+    with sqlite3.connect(sqlite_template) as connection:
+        names = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
     assert {"purchase_fts_insert", "purchase_fts_update", "purchase_fts_delete"} <= names
