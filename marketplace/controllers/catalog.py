@@ -61,6 +61,7 @@ from marketplace.web import (
 )
 from procurement.services.common import today_at_hhs
 from procurement.services.reuse import may_request, reuse_target_or_none
+from procurement.services.reuse_spans import cost_per_reuse_view
 
 MAX_CATALOG_UPLOAD = 200 * 1024 * 1024
 
@@ -161,6 +162,18 @@ class CatalogController(Controller):
             "marketplace/listing_detail.html",
             {
                 "usage": usage_of(db, listing.id or 0),
+                "cost_per_reuse": (
+                    cost_per_reuse_view(
+                        db,
+                        reuse_target.licence,
+                        reuse_target.purchase,
+                        reuse_target.owner.code,
+                        chart_id="cost-per-reuse",
+                    )
+                    # Purchase amounts are staff content: never shown to anonymous callers.
+                    if viewer and reuse_target and reuse_target.licence and reuse_target.purchase
+                    else None
+                ),
                 "reuse_target": reuse_target,
                 "may_request_reuse": reuse_target is not None and may_request(viewer, reuse_target),
                 "listing": listing,

@@ -305,3 +305,13 @@ def test_a_duplicate_pairs_purchase_leads_to_its_licence_or_says_none_exists(cli
     assert response.headers["location"] == f"/procurement/purchases/{bare.id}"
     page = client.get(response.headers["location"])
     assert "No licence terms are recorded for this purchase yet" in page.text
+
+
+def test_the_listing_shows_its_licence_cost_per_reuse_to_staff_only(client, db, world):
+    listing_url = f"/catalog/listings/{world['listing_id']}"
+    anonymous = client.get(listing_url)
+    assert anonymous.status_code == 200 and "cost-per-reuse" not in anonymous.text
+    login(client, "analyst@fda.hhs.gov")
+    page = client.get(listing_url)
+    assert 'data-testid="cost-per-reuse"' in page.text
+    assert "FY2027 Q1 $12,098.63 CMS $12,098.63" in text_of(page.text)
