@@ -8,6 +8,11 @@ Pairs between unchanged purchases keep the scores of the scan that last looked a
 again" recomputes everything. Each scan writes its results in one transaction with its run, so a
 scan that fails leaves the previous results as they were. Decisions always apply: a dismissed pair
 is never kept, a confirmed one always is.
+
+The worker keeps the matcher's context of the last scan it ran warm in memory (`_Warm`), so the
+next incremental scan updates it (`matching.update_context`) instead of rebuilding it over the
+whole register; the first scan after the worker starts, or after another process scanned, builds
+it in full.
 """
 
 from __future__ import annotations
@@ -52,9 +57,12 @@ from procurement.duplicates import (
 from procurement.matching import (
     DEFAULT_THRESHOLD,
     DuplicatePair,
+    MatchContext,
+    PurchaseRecord,
     ScanResult,
     build_context,
     find_duplicates,
+    update_context,
 )
 from procurement.models import (
     CheckOutcome,
@@ -105,6 +113,53 @@ class ScanOutcome:
 
 def _no_progress(done: int, total: int | None = None, message: str = "") -> None:
     return None
+
+
+@dataclass(frozen=True)
+class _Warm:
+    """The matcher's context of the last scan this process kept, to start the next one from.
+
+    Attributes:
+        database: the database it was read from (URL without password).
+        run_id: the succeeded run that kept these purchases' fingerprints.
+        context: the context over exactly the purchases that run read.
+        prints: award key -> fingerprint of those purchases, as the run kept them.
+    """
+
+    database: str
+    run_id: int
+    context: MatchContext
+    prints: dict[str, str]
+
+
+# One per process: a worker runs one scan at a time. Used only when it matches the kept run and
+# every kept fingerprint (anything else, e.g. a scan by another process: rebuilt).
+_warm: _Warm | None = None
+
+
+def _database(db: Session) -> str:
+    return db.get_bind().url.render_as_string(hide_password=True)
+
+
+def _keep_warm(
+    db: Session, run_id: int, context: MatchContext | None, prints: dict[str, str]
+) -> None:
+    global _warm
+    _warm = None if context is None else _Warm(_database(db), run_id, context, prints)
+
+
+def _warm_for(db: Session, run_id: int, kept_prints: dict[str, str]) -> _Warm | None:
+    """The warm context when it is the kept results' own, else None (and it is dropped)."""
+    warm = _warm
+    if (
+        warm is None
+        or warm.run_id != run_id
+        or warm.database != _database(db)
+        or warm.prints != kept_prints
+    ):
+        _keep_warm(db, 0, None, {})
+        return None
+    return warm
 
 
 # ------------------------------------------------------------------------------------- scans
@@ -238,8 +293,14 @@ def full_scan(
         dismissed, confirmed = decided_pairs(db)
         db.commit()  # no read transaction held while comparing
         progress(1, 3, f"Comparing {len(loaded.records):,} purchases")
+        _keep_warm(db, 0, None, {})  # the kept results are about to change
+        context = build_context(loaded.records)
         result = find_duplicates(
-            loaded.records, threshold=threshold, dismissed=dismissed, confirmed=confirmed
+            loaded.records,
+            threshold=threshold,
+            dismissed=dismissed,
+            confirmed=confirmed,
+            context=context,
         )
         progress(2, 3, f"Saving {len(result.pairs):,} pairs")
         records = {r.key: r for r in loaded.records}
@@ -252,10 +313,11 @@ def full_scan(
             writer.execute(delete(DuplicateScanPurchase))
             _insert(writer, DuplicateScanPair, [_pair_row(p, run_id) for p in result.pairs])
             _insert(writer, DuplicateScanGroup, [_group_row(g, run_id) for g in groups])
+            prints = {k: fingerprint(r) for k, r in records.items()}
             _insert(
                 writer,
                 DuplicateScanPurchase,
-                [{"award_key": k, "fingerprint": fingerprint(r)} for k, r in records.items()],
+                [{"award_key": k, "fingerprint": v} for k, v in prints.items()],
             )
             run = _finish(
                 writer,
@@ -271,6 +333,7 @@ def full_scan(
     except Exception as exc:
         _fail_run(db, run_id, exc)
         raise
+    _keep_warm(db, run_id, context, prints)
     log.info("duplicate scan", extra={"event": {"run": run_id, "kind": "full", "pairs": run.pairs}})
     return ScanOutcome(run, result, loaded)
 
@@ -316,11 +379,24 @@ def refresh_changed(
     progress(0, 4, "Loading purchases")
     loaded = load_purchases(db)
     records = {r.key: r for r in loaded.records}
-    kept_prints = dict(
+    kept_prints: dict[str, str] = dict(
         db.exec(select(DuplicateScanPurchase.award_key, DuplicateScanPurchase.fingerprint)).all()
     )
-    prints = {key: fingerprint(record) for key, record in records.items()}
-    changed = {key for key, value in prints.items() if kept_prints.get(key) != value}
+    assert last.id is not None
+    warm = _warm_for(db, last.id, kept_prints)
+    if warm is not None:
+        # The warm context holds the very records behind the kept fingerprints: comparing
+        # records finds the same changes as comparing fingerprints, without hashing them all.
+        parsed = warm.context.parsed
+        changed = {
+            key
+            for key, record in records.items()
+            if (known := parsed.get(key)) is None or known.record != record
+        }
+        prints = {key: fingerprint(records[key]) for key in changed}
+    else:
+        prints = {key: fingerprint(record) for key, record in records.items()}
+        changed = {key for key, value in prints.items() if kept_prints.get(key) != value}
     removed = set(kept_prints) - set(records)
     if not changed and not removed:
         db.commit()
@@ -348,7 +424,12 @@ def refresh_changed(
             if dirty.intersection(group.keys):
                 focus.update(k for k in group.keys if k in records)
         progress(1, 4, f"Comparing {len(focus):,} changed purchases with {len(records):,}")
-        context = build_context(loaded.records)
+        _keep_warm(db, 0, None, {})  # the kept results are about to change
+        if warm is not None:
+            given: list[PurchaseRecord] = [r for r in loaded.records if r.key in changed]
+            context = update_context(warm.context, given, removed)
+        else:
+            context = build_context(loaded.records)
         progress(2, 4, f"Comparing {len(focus):,} changed purchases with {len(records):,}")
         result = find_duplicates(
             loaded.records,
@@ -424,6 +505,9 @@ def refresh_changed(
     except Exception as exc:
         _fail_run(db, run_id, exc)
         raise
+    kept = {k: v for k, v in kept_prints.items() if k not in removed}
+    kept.update({k: prints[k] for k in changed})
+    _keep_warm(db, run_id, context, kept)
     log.info(
         "duplicate scan",
         extra={"event": {"run": run_id, "kind": "incremental", "changed": run.changed}},

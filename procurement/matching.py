@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -305,6 +305,10 @@ class PurchaseRecord:
 
 
 _NO_PRODUCT = ProductText((), "")
+# `update_context` rebuilds everything when more than this share of the records changed.
+FULL_REBUILD_SHARE = 0.2
+# Spelling correction (`_Spelling`): words seen in at most this many records may be misspellings.
+RARE_SPELLING = 2
 
 
 @dataclass(frozen=True)
@@ -312,7 +316,6 @@ class _Parsed:
     """A record with everything the matcher derives from it once per scan."""
 
     record: PurchaseRecord
-    index: int
     names: tuple[str, ...]
     name_token_sets: tuple[tuple[str, ...], ...]
     product: ProductText
@@ -326,19 +329,67 @@ class _Parsed:
 
 
 @dataclass(frozen=True)
+class _Spelling:
+    """Document frequencies of words, indexed for `_correction`, and the corrections they give.
+
+    Kept in the context so `update_context` can apply a change by difference: only words near a
+    word whose frequency changed (same first two or last three letters, length within two) can
+    get another correction. Never mutated once built (updates copy what they change).
+
+    Attributes:
+        frequency: word -> number of documents holding it (no zero entries).
+        frequent: bucket -> words of four letters or more in two documents or more (the
+            correction targets); buckets are ("<" + first two letters, length) and
+            (">" + last three letters, length).
+        rare: the same buckets for words of five letters or more in at most RARE_SPELLING
+            documents (the words that may be corrected).
+        corrections: rare word -> the more frequent word it misspells.
+    """
+
+    frequency: dict[str, int]
+    frequent: dict[tuple[str, int], frozenset[str]]
+    rare: dict[tuple[str, int], frozenset[str]]
+    corrections: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _BuildState:
+    """What `build_context` computed on the way, kept so `update_context` can reuse it.
+
+    Attributes:
+        links: family link ("u:<UEI>", "n:<name variant>", "v:<vendor id>") -> key of the first
+            record (in record order) holding it.
+        raw: key -> product extracted without the family's vendor words, before corrections.
+        substituted: key -> `raw` with the family's compound abbreviations spelt out.
+        products: spelling state over the raw product words.
+        names: spelling state over the vendor-name words (its frequency is the name weights').
+        splits: joined word -> {initials of a two-word spelling: occurrences} (see `_compounds`).
+    """
+
+    links: dict[str, str]
+    raw: dict[str, ProductText]
+    substituted: dict[str, ProductText]
+    products: _Spelling
+    names: _Spelling
+    splits: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
 class MatchContext:
     """What a scan knows about all its records: parsed records, token weights and vendor families.
 
-    Build it once with `build_context(records)` and pass it to `score_pair`; `find_duplicates`
-    builds its own. Weights are inverse document frequencies over these records, so a word common
-    in this population ("HEALTH" in names, "SOFTWARE" in descriptions) counts for little.
+    Build it once with `build_context(records)` (or `update_context` from the previous one) and
+    pass it to `score_pair`; `find_duplicates` builds its own. Weights are inverse document
+    frequencies over these records, so a word common in this population ("HEALTH" in names,
+    "SOFTWARE" in descriptions) counts for little.
 
     Attributes:
-        parsed: key -> parsed record.
+        parsed: key -> parsed record, in record order.
         name_weights: IDF of vendor-name words.
         product_weights: IDF of product words.
-        family_of: key -> vendor family id (records linked by vendor id, UEI, parent UEI or an
-            identical normalised name, former name, d/b/a or parent name).
+        family_of: key -> vendor family id: the position (in record order) of the family's
+            first record (records linked by vendor id, UEI, parent UEI or an identical
+            normalised name, former name, d/b/a or parent name).
         family_members: family id -> keys, sorted.
         family_product_weights: family id -> IDF of product words within the family (families of
             three or more records; filled on first use, None for smaller families), so a word every product of a vendor shares ("ARCGIS") does not
@@ -353,6 +404,8 @@ class MatchContext:
     family_members: dict[int, tuple[str, ...]]
     family_product_weights: dict[int, TokenWeights | None]
     name_corrections: dict[str, str] = field(default_factory=dict)
+    # What the build computed on the way, for `update_context` (None: rebuild from scratch).
+    _state: _BuildState | None = field(default=None, repr=False, compare=False)
     # Memos filled lazily by scoring (pure functions of the fields above).
     _family_products: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     _family_texts: dict[int, tuple[tuple[str, ...], ...]] = field(
@@ -369,7 +422,7 @@ class MatchContext:
     )
 
 
-def _parse(record: PurchaseRecord, index: int) -> _Parsed:
+def _parse(record: PurchaseRecord) -> _Parsed:
     names: list[str] = []
     for raw in (record.vendor_name, record.dba_name, record.parent_name):
         for variant in vendor_name_variants(raw):
@@ -382,10 +435,9 @@ def _parse(record: PurchaseRecord, index: int) -> _Parsed:
         end, assumed = record.end, False
     return _Parsed(
         record=record,
-        index=index,
         names=tuple(names),
         name_token_sets=tuple(name_tokens(n) for n in names),
-        product=_NO_PRODUCT,  # set by `_corrected_products` once families are known
+        product=_NO_PRODUCT,  # set once families and corrections are known
         end=end,
         end_assumed=assumed,
         annualised=max(annualised_cents(record.obligated_cents, record.start, end), 0),
@@ -394,6 +446,32 @@ def _parse(record: PurchaseRecord, index: int) -> _Parsed:
         parent_piid=(record.parent_piid or "").strip().upper(),
         psc=(record.psc or "").strip().upper(),
     )
+
+
+def _with_product(p: _Parsed, product: ProductText) -> _Parsed:
+    """A copy of p with another product (the constructor: `dataclasses.replace` is 5x slower)."""
+    return _Parsed(
+        p.record,
+        p.names,
+        p.name_token_sets,
+        product,
+        p.end,
+        p.end_assumed,
+        p.annualised,
+        p.uei,
+        p.parent_uei,
+        p.parent_piid,
+        p.psc,
+    )
+
+
+def _set_product(p: _Parsed, product: ProductText) -> None:
+    """Set the product of a `_Parsed` this build just created and nobody else holds yet."""
+    object.__setattr__(p, "product", product)
+
+
+def _name_words(p: _Parsed) -> set[str]:
+    return {t for tokens in p.name_token_sets for t in tokens}
 
 
 def build_context(records: Sequence[PurchaseRecord]) -> MatchContext:
@@ -409,120 +487,564 @@ def build_context(records: Sequence[PurchaseRecord]) -> MatchContext:
         ValueError: when two records share a key.
     """
     parsed: dict[str, _Parsed] = {}
-    for i, record in enumerate(records):
+    for record in records:
         if record.key in parsed:
             raise ValueError(f"duplicate purchase key {record.key!r}")
-        parsed[record.key] = _parse(record, i)
-    name_weights = TokenWeights.from_documents(
-        {t for tokens in p.name_token_sets for t in tokens} for p in parsed.values()
-    )
-    family_of, members = _families(list(parsed.values()))
-    parsed = _corrected_products(parsed, members)
-    product_weights = TokenWeights.from_documents(p.product.tokens for p in parsed.values())
-    family_weights: dict[int, TokenWeights | None] = {}  # filled on first use
-    name_corrections = _spelling_corrections(Counter(name_weights.document_frequency))
-    return MatchContext(
-        parsed, name_weights, product_weights, family_of, members, family_weights, name_corrections
-    )
-
-
-def _corrected_products(
-    parsed: dict[str, _Parsed], members: dict[int, tuple[str, ...]]
-) -> dict[str, _Parsed]:
-    """Products re-extracted without any family member's vendor words, then spell-corrected.
-
-    A word of five letters or more seen in at most two records that is 85 % alike a more frequent
-    word of four letters or more becomes that word ("CLIINFORMATIC" -> "CLINFORMATIC", "MARTT" ->
-    "MART", "WAREHOSUE" -> "WAREHOUSE"). A last word that ends the description, is seen
-    once and starts a more frequent word becomes that word ("PERSPECTI" -> "PERSPECTIVE"); if it
-    has three letters or fewer and starts no word, it is a cut-off fragment and is dropped.
-    """
-    products: dict[str, ProductText] = {}
+        parsed[record.key] = _parse(record)
+    name_frequency: Counter[str] = Counter()
+    for p in parsed.values():
+        name_frequency.update(_name_words(p))
+    names = _spelling(name_frequency)
+    links: dict[str, str] = {}
+    family_of = _link_families(list(parsed.items()), links)
+    members = _members(family_of)
+    raw: dict[str, ProductText] = {}
     for keys in members.values():
-        names = tuple(sorted({n for k in keys for n in parsed[k].names}))
-        for k in keys:
-            record = parsed[k].record
-            products[k] = extract_product(record.product or record.description, names)
-    frequency: Counter[str] = Counter()
-    for product in products.values():
-        frequency.update(set(product.tokens))
-    corrections = _spelling_corrections(frequency)
-    vocabulary = sorted(frequency)
-    compounds = _compounds(products.values(), frequency)
+        raw.update(_extracted(keys, parsed))
+    product_frequency: Counter[str] = Counter()
+    splits: dict[str, dict[str, int]] = {}
+    for product in raw.values():
+        product_frequency.update(set(product.tokens))
+        for joined, initials in _adjacent_joins(product.tokens):
+            counts = splits.setdefault(joined, {})
+            counts[initials] = counts.get(initials, 0) + 1
+    products = _spelling(product_frequency)
+    substituted: dict[str, ProductText] = {}
     for keys in members.values():
-        # An abbreviation of a joined name the family's own texts spell out ("SD" when
-        # "SCIENCE DIRECT" and "SCIENCEDIRECT" both occur) becomes that name.
-        words = {t for k in keys for t in products[k].tokens}
-        short = {initials: word for word, initials in compounds.items() if word in words}
-        for k in keys:
-            for abbreviation, word in short.items():
-                if abbreviation in products[k].tokens:
-                    corrections_k = tuple(
-                        word if t == abbreviation else t for t in products[k].tokens
-                    )
-                    products[k] = ProductText(
-                        corrections_k, " ".join(corrections_k), products[k].open_end
-                    )
-    out: dict[str, _Parsed] = {}
+        substituted.update(_substituted(keys, raw, products.frequency, splits))
+    finish = _Finisher(products)
+    product_frequency_final: Counter[str] = Counter()
     for key, p in parsed.items():
-        product = products[key]
+        product = finish(substituted[key])
+        _set_product(p, product)
+        product_frequency_final.update(set(product.tokens))
+    count = len(parsed)
+    return MatchContext(
+        parsed,
+        TokenWeights(count, names.frequency),
+        TokenWeights(count, dict(product_frequency_final)),
+        family_of,
+        members,
+        {},  # family product weights: filled on first use
+        names.corrections,
+        _state=_BuildState(links, raw, substituted, products, names, splits),
+    )
+
+
+def update_context(
+    previous: MatchContext,
+    added_or_changed: Sequence[PurchaseRecord],
+    removed_keys: Collection[str] = (),
+) -> MatchContext:
+    """The context of a changed register, reusing the previous context's work.
+
+    The result equals `build_context(records)` field by field, where records are the previous
+    context's records in their order without `removed_keys`, each record of `added_or_changed`
+    whose key is still there replacing it in place, and the others appended in their order (a key
+    both removed and given is appended). Only the records that changed are parsed again; word
+    frequencies are updated by difference; vendor families are regrouped only where a changed
+    record was or now links; products are re-extracted for those families, and corrected again
+    only where a correction, an abbreviation or a completion they depend on changed. When more
+    than FULL_REBUILD_SHARE of the records change (or the previous context has no build state),
+    everything is rebuilt. The previous context is not modified and stays usable.
+
+    Args:
+        previous: the context of the register before the change.
+        added_or_changed: new records, and new versions of records (by key).
+        removed_keys: keys of records gone (unknown keys are ignored).
+
+    Returns:
+        The context of the changed register.
+
+    Raises:
+        ValueError: when two given records share a key.
+    """
+    incoming: dict[str, PurchaseRecord] = {}
+    for record in added_or_changed:
+        if record.key in incoming:
+            raise ValueError(f"duplicate purchase key {record.key!r}")
+        incoming[record.key] = record
+    old = previous.parsed
+    removed = {k for k in removed_keys if k in old}
+    # A record given unchanged changes nothing.
+    incoming = {
+        k: r for k, r in incoming.items() if k in removed or k not in old or old[k].record != r
+    }
+    state = previous._state
+    if not incoming and not removed:
+        return previous
+    if state is None or len(incoming) + len(removed) > FULL_REBUILD_SHARE * max(len(old), 1):
+        records = [incoming.pop(k, p.record) for k, p in old.items() if k not in removed]
+        return build_context([*records, *incoming.values()])
+    return _Update(previous, state, incoming, removed).context()
+
+
+class _Update:
+    """One `update_context` run: the steps of `build_context`, applied to what changed."""
+
+    def __init__(
+        self,
+        previous: MatchContext,
+        state: _BuildState,
+        incoming: dict[str, PurchaseRecord],
+        removed: set[str],
+    ) -> None:
+        self.previous, self.state, self.incoming, self.removed = previous, state, incoming, removed
+        old = previous.parsed
+        # Keys whose previous version goes away (removed, or replaced).
+        self.replaced = removed | (incoming.keys() & old.keys())
+        parsed = dict(old)
+        for key in removed:
+            del parsed[key]
+        for key, record in incoming.items():
+            parsed[key] = _parse(record)
+        self.parsed = parsed
+
+    def context(self) -> MatchContext:
+        names = self._names()
+        family_of, members, links, regrouped = self._families()
+        raw, products, splits, changed_words, changed_corrections, changed_compounds = (
+            self._raw_products(members, regrouped)
+        )
+        substituted = dict(self.state.substituted)
+        for key in self.removed:
+            del substituted[key]
+        resubstitute = set(regrouped)
+        if changed_compounds:
+            resubstitute.update(
+                family_of[k]
+                for k, product in raw.items()
+                if not changed_compounds.isdisjoint(product.tokens)
+            )
+        rework: set[str] = set(self.incoming)
+        for family in resubstitute:
+            keys = members[family]
+            substituted.update(_substituted(keys, raw, products.frequency, splits))
+            rework.update(keys)
+        product_frequency = Counter(self.previous.product_weights.document_frequency)
+        for key in self.replaced:
+            product_frequency.subtract(set(self.previous.parsed[key].product.tokens))
+        finish = _Finisher(products)
+        # A last word seen once may be completed by a word that starts with it (`_Finisher`).
+        prefixes = {w[:i] for w in changed_words for i in range(3, len(w) + 1)}
+        corrections = products.corrections
+        frequency, old_frequency = products.frequency, self.state.products.frequency
+        parsed = self.parsed
+        for key, sub in substituted.items():
+            if key not in rework:
+                tokens = sub.tokens
+                if not changed_corrections.isdisjoint(tokens):
+                    pass
+                elif not sub.open_end or not tokens:
+                    continue
+                else:
+                    last = tokens[-1]
+                    once = frequency.get(last, 0) == 1
+                    if once == (old_frequency.get(last, 0) == 1) and not (
+                        once and corrections.get(last, last) in prefixes
+                    ):
+                        continue
+            p = parsed[key]
+            product = finish(sub)
+            if key in self.incoming:
+                _set_product(p, product)  # parsed by this update: nobody else holds it
+            elif product != p.product:
+                product_frequency.subtract(set(p.product.tokens))
+                parsed[key] = _with_product(p, product)
+            else:
+                continue
+            product_frequency.update(set(product.tokens))
+        count = len(parsed)
+        return MatchContext(
+            parsed,
+            TokenWeights(count, names.frequency),
+            TokenWeights(count, {t: n for t, n in product_frequency.items() if n > 0}),
+            family_of,
+            members,
+            {},
+            names.corrections,
+            _state=_BuildState(links, raw, substituted, products, names, splits),
+        )
+
+    def _names(self) -> _Spelling:
+        delta: Counter[str] = Counter()
+        for key in self.replaced:
+            delta.subtract(_name_words(self.previous.parsed[key]))
+        for key in self.incoming:
+            delta.update(_name_words(self.parsed[key]))
+        return _spelling_updated(self.state.names, delta)[0]
+
+    def _families(
+        self,
+    ) -> tuple[dict[str, int], dict[int, tuple[str, ...]], dict[str, str], dict[int, list[str]]]:
+        """Regroup the families a changed record was in or now links to; renumber the rest."""
+        previous, parsed = self.previous, self.parsed
+        old_family = previous.family_of
+        dirty = {old_family[k] for k in self.replaced}
+        for key in self.incoming:
+            for link in _links(parsed[key]):
+                owner = self.state.links.get(link)
+                if owner is not None:
+                    dirty.add(old_family[owner])
+        old_keys = [k for f in dirty for k in previous.family_members[f]]
+        links = dict(self.state.links)
+        for key in old_keys:
+            for link in _links(previous.parsed[key]):
+                links.pop(link, None)
+        position = {k: i for i, k in enumerate(parsed)}
+        regroup = {k for k in old_keys if k not in self.removed} | self.incoming.keys()
+        items = sorted(((k, parsed[k]) for k in regroup), key=lambda item: position[item[0]])
+        regrouped_of = _link_families(items, links, position)
+        family_of = dict(old_family)
+        for key in self.removed:
+            del family_of[key]
+        members = dict(previous.family_members)
+        for family in dirty:
+            del members[family]
+        if self.removed:
+            # Positions moved: a family's id is the position of its first record.
+            old_order = list(previous.parsed)
+            renumber = {f: position[old_order[f]] for f in members}
+            family_of = {k: renumber.get(f, f) for k, f in family_of.items()}
+            members = {renumber[f]: keys for f, keys in members.items()}
+        family_of.update(regrouped_of)
+        regrouped = _members(regrouped_of)
+        members.update(regrouped)
+        return family_of, members, links, {f: list(keys) for f, keys in regrouped.items()}
+
+    def _raw_products(
+        self, members: dict[int, tuple[str, ...]], regrouped: dict[int, list[str]]
+    ) -> tuple[
+        dict[str, ProductText],
+        _Spelling,
+        dict[str, dict[str, int]],
+        set[str],
+        set[str],
+        set[str],
+    ]:
+        """Re-extract the regrouped families' products; update word frequencies and joins."""
+        state = self.state
+        raw = dict(state.raw)
+        before: dict[str, ProductText] = {}  # key -> raw product gone (removed or replaced)
+        after: dict[str, ProductText] = {}  # key -> raw product new (added or replacing)
+        for key in self.removed:
+            before[key] = raw.pop(key)
+        for family in regrouped:
+            for key, product in _extracted(members[family], self.parsed).items():
+                old = raw.get(key)
+                if old != product:
+                    if old is not None:
+                        before[key] = old
+                    after[key] = raw[key] = product
+        delta: Counter[str] = Counter()
+        join_delta: dict[tuple[str, str], int] = defaultdict(int)
+        for sign, products_ in ((-1, before), (1, after)):
+            for product in products_.values():
+                for token in set(product.tokens):
+                    delta[token] += sign
+                for join in _adjacent_joins(product.tokens):
+                    join_delta[join] += sign
+        products, changed_words, changed_corrections = _spelling_updated(state.products, delta)
+        splits = dict(state.splits)
+        for (joined, initials), change in join_delta.items():
+            if not change:
+                continue
+            counts = dict(splits.get(joined, {}))
+            counts[initials] = counts.get(initials, 0) + change
+            if not counts[initials]:
+                del counts[initials]
+            if counts:
+                splits[joined] = counts
+            else:
+                splits.pop(joined, None)
+        candidates = {joined for joined, _ in join_delta} | changed_words
+        changed_compounds = {
+            word
+            for word in candidates
+            if _compound(word, state.products.frequency, state.splits)
+            != _compound(word, products.frequency, splits)
+        }
+        return raw, products, splits, changed_words, changed_corrections, changed_compounds
+
+
+def _links(p: _Parsed) -> list[str]:
+    """What links a record to its vendor family: UEIs, name variants, the register's vendor."""
+    keys = [f"u:{u}" for u in (p.uei, p.parent_uei) if u]
+    keys += [f"n:{n}" for n in p.names]
+    if p.record.vendor_id is not None:
+        keys.append(f"v:{p.record.vendor_id}")
+    return keys
+
+
+def _link_families(
+    items: list[tuple[str, _Parsed]],
+    links: dict[str, str],
+    position: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """Union records that share a vendor id, UEI (own or parent) or an exact name variant.
+
+    Args:
+        items: (key, parsed) in record order; no other record holds a link of theirs.
+        links: link -> first key holding it; extended with these records' links.
+        position: key -> position in record order (default: position in items).
+
+    Returns:
+        key -> family id: the position of the family's first record.
+    """
+    index = {key: i for i, (key, _) in enumerate(items)}
+    parent = list(range(len(items)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (key, p) in enumerate(items):
+        for link in _links(p):
+            owner = links.setdefault(link, key)
+            if owner != key:
+                a, b = find(index[owner]), find(i)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    if position is None:
+        return {key: find(i) for i, (key, _) in enumerate(items)}
+    return {key: position[items[find(i)][0]] for i, (key, _) in enumerate(items)}
+
+
+def _members(family_of: Mapping[str, int]) -> dict[int, tuple[str, ...]]:
+    members: dict[int, list[str]] = defaultdict(list)
+    for key, family in family_of.items():
+        members[family].append(key)
+    return {f: tuple(sorted(keys)) for f, keys in members.items()}
+
+
+def _extracted(keys: Iterable[str], parsed: Mapping[str, _Parsed]) -> dict[str, ProductText]:
+    """Products of one family's records, without any family member's vendor words."""
+    keys = list(keys)
+    names = tuple(sorted({n for k in keys for n in parsed[k].names}))
+    out = {}
+    for k in keys:
+        record = parsed[k].record
+        out[k] = extract_product(record.product or record.description, names)
+    return out
+
+
+def _adjacent_joins(tokens: Sequence[str]) -> list[tuple[str, str]]:
+    """(joined word, initials) of each two adjacent words of three letters or more."""
+    return [
+        (first + second, first[0] + second[0])
+        for first, second in pairwise(tokens)
+        if len(first) >= 3 and len(second) >= 3
+    ]
+
+
+def _compound(
+    word: str, frequency: Mapping[str, int], splits: Mapping[str, Mapping[str, int]]
+) -> str | None:
+    """Initials of a word also written as two words ("SCIENCEDIRECT" -> "SD"), else None.
+
+    Both spellings must occur among the products; of several two-word spellings, the
+    alphabetically first initials count.
+    """
+    counts = splits.get(word)
+    if not counts or not frequency.get(word):
+        return None
+    return min(counts)
+
+
+def _substituted(
+    keys: Iterable[str],
+    raw: Mapping[str, ProductText],
+    frequency: Mapping[str, int],
+    splits: Mapping[str, Mapping[str, int]],
+) -> dict[str, ProductText]:
+    """One family's products with an abbreviation of a joined name its texts spell out ("SD"
+    when "SCIENCE DIRECT" and "SCIENCEDIRECT" both occur) replaced by that name."""
+    keys = list(keys)
+    short: dict[str, str] = {}
+    for word in {t for k in keys for t in raw[k].tokens}:
+        initials = _compound(word, frequency, splits)
+        if initials is not None and (initials not in short or word < short[initials]):
+            short[initials] = word
+    out = {}
+    for k in keys:
+        product = raw[k]
+        if short and not short.keys().isdisjoint(product.tokens):
+            tokens = tuple(short.get(t, t) for t in product.tokens)
+            product = ProductText(tokens, " ".join(tokens), product.open_end)
+        out[k] = product
+    return out
+
+
+class _Finisher:
+    """Spell-corrects a product (see `_corrected_products`); the vocabulary is sorted once, on
+    the first cut-short last word."""
+
+    def __init__(self, spelling: _Spelling) -> None:
+        self.frequency = spelling.frequency
+        self.corrections = spelling.corrections
+        self.vocabulary: list[str] | None = None
+
+    def __call__(self, product: ProductText) -> ProductText:
+        """Products corrected against the words of all records.
+
+        A word of five letters or more seen in at most two records that is 85 % alike a more
+        frequent word of four letters or more becomes that word ("CLIINFORMATIC" ->
+        "CLINFORMATIC", "MARTT" -> "MART", "WAREHOSUE" -> "WAREHOUSE"). A last word that ends the
+        description, is seen once and starts a more frequent word becomes that word ("PERSPECTI"
+        -> "PERSPECTIVE"); if it has three letters or fewer and starts no word, it is a cut-off
+        fragment and is dropped.
+        """
+        corrections = self.corrections
         tokens = [corrections.get(t, t) for t in product.tokens]
-        if product.open_end and tokens and frequency[product.tokens[-1]] == 1:
-            completed = _completion(tokens[-1], vocabulary, frequency)
+        if product.open_end and tokens and self.frequency.get(product.tokens[-1], 0) == 1:
+            if self.vocabulary is None:
+                self.vocabulary = sorted(self.frequency)
+            completed = _completion(tokens[-1], self.vocabulary, self.frequency)
             if completed:
                 tokens[-1] = completed
             elif len(tokens[-1]) <= 3 and len(tokens) > 1:
                 tokens.pop()
-        text = ProductText(tuple(tokens), " ".join(tokens), product.open_end)
-        out[key] = replace(p, product=text)
-    return out
+        return ProductText(tuple(tokens), " ".join(tokens), product.open_end)
 
 
-def _compounds(products: Iterable[ProductText], frequency: Counter[str]) -> dict[str, str]:
-    """Joined words also seen as two words, with their initials: {"SCIENCEDIRECT": "SD"}."""
-    out: dict[str, str] = {}
-    for product in products:
-        for first, second in zip(product.tokens, product.tokens[1:], strict=False):
-            joined = first + second
-            if frequency.get(joined) and len(first) >= 3 and len(second) >= 3:
-                out[joined] = first[0] + second[0]
-    return out
+def _buckets(token: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    """A word's spelling buckets: a typo keeps one end intact (first two or last three letters)."""
+    return ("<" + token[:2], len(token)), (">" + token[-3:], len(token))
 
 
-def _spelling_corrections(frequency: Counter[str], rare: int = 2) -> dict[str, str]:
-    """Words seen in at most `rare` documents -> the more frequent word they misspell."""
-    # Buckets by first two or last three letters and by length: a typo keeps one end intact.
-    buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+def _spelling(frequency: Mapping[str, int], rare: int = RARE_SPELLING) -> _Spelling:
+    """Spelling state of a vocabulary: words seen in at most `rare` documents -> the more
+    frequent word they misspell."""
+    frequent: dict[tuple[str, int], set[str]] = defaultdict(set)
+    rare_words: dict[tuple[str, int], set[str]] = defaultdict(set)
     for token, count in frequency.items():
         if len(token) >= 4 and count >= 2:
-            buckets[("<" + token[:2], len(token))].append(token)
-            buckets[(">" + token[-3:], len(token))].append(token)
-    corrections: dict[str, str] = {}
-    for token, count in frequency.items():
-        if count > rare or len(token) < 5:
+            for bucket in _buckets(token):
+                frequent[bucket].add(token)
+        if len(token) >= 5 and count <= rare:
+            for bucket in _buckets(token):
+                rare_words[bucket].add(token)
+    spelling = _Spelling(
+        dict(frequency),
+        {b: frozenset(words) for b, words in frequent.items()},
+        {b: frozenset(words) for b, words in rare_words.items()},
+        {},
+    )
+    for token, count in spelling.frequency.items():
+        if count <= rare and len(token) >= 5:
+            corrected = _correction(token, count, spelling)
+            if corrected is not None:
+                spelling.corrections[token] = corrected
+    return spelling
+
+
+def _spelling_corrections(frequency: Counter[str], rare: int = RARE_SPELLING) -> dict[str, str]:
+    """Words seen in at most `rare` documents -> the more frequent word they misspell."""
+    return _spelling(frequency, rare).corrections
+
+
+def _correction(token: str, count: int, spelling: _Spelling) -> str | None:
+    """The most frequent word (then the most alike, then the greatest) of four letters or more,
+    in more documents than `token`, 85 % alike it and sharing its first two or last three
+    letters, with a length within two of it; None when there is none."""
+    frequency = spelling.frequency
+    best = None
+    for end in ("<" + token[:2], ">" + token[-3:]):
+        for size in range(len(token) - 2, len(token) + 3):
+            bucket = spelling.frequent.get((end, size))
+            if not bucket:
+                continue
+            for other, similarity, _ in process.extract(
+                token,
+                bucket,
+                scorer=Indel.normalized_similarity,
+                score_cutoff=0.85,
+                limit=None,
+            ):
+                rank = (frequency[other], similarity, other)
+                if frequency[other] > count and (best is None or rank > best):
+                    best = rank
+    return best[2] if best is not None else None
+
+
+def _spelling_updated(
+    spelling: _Spelling, delta: Mapping[str, int], rare: int = RARE_SPELLING
+) -> tuple[_Spelling, set[str], set[str]]:
+    """Apply document-frequency changes to a spelling state (the input is not modified).
+
+    Returns:
+        The new state, the words whose frequency changed, and the words whose correction
+        changed (gained, lost or another).
+    """
+    frequency = dict(spelling.frequency)
+    frequent = dict(spelling.frequent)
+    rare_words = dict(spelling.rare)
+
+    def move(index: dict[tuple[str, int], frozenset[str]], token: str, add: bool) -> None:
+        for bucket in _buckets(token):
+            words = index.get(bucket, frozenset())
+            words = words | {token} if add else words - {token}
+            if words:
+                index[bucket] = words
+            else:
+                index.pop(bucket, None)
+
+    changed: set[str] = set()
+    near: set[str] = set()  # changed words that are (or were) correction targets
+    for token, change in delta.items():
+        if not change:
             continue
-        best = None
+        before = frequency.get(token, 0)
+        after = before + change
+        changed.add(token)
+        if after:
+            frequency[token] = after
+        else:
+            del frequency[token]
+        if len(token) >= 4 and (before >= 2) != (after >= 2):
+            move(frequent, token, after >= 2)
+        if len(token) >= 5 and (0 < before <= rare) != (0 < after <= rare):
+            move(rare_words, token, 0 < after <= rare)
+        if len(token) >= 4 and (before >= 2 or after >= 2):
+            near.add(token)
+    updated = _Spelling(frequency, frequent, rare_words, dict(spelling.corrections))
+    corrections = updated.corrections
+    affected = {t for t in changed if len(t) >= 5 and 0 < frequency.get(t, 0) <= rare}
+    for token in near:
+        # Only a rare word 85 % alike a changed word ever had it, or now has it, as a candidate.
         for end in ("<" + token[:2], ">" + token[-3:]):
             for size in range(len(token) - 2, len(token) + 3):
-                bucket = buckets.get((end, size))
-                if not bucket:
-                    continue
-                for other, similarity, _ in process.extract(
-                    token,
-                    bucket,
-                    scorer=Indel.normalized_similarity,
-                    score_cutoff=0.85,
-                    limit=None,
-                ):
-                    rank = (frequency[other], similarity, other)
-                    if frequency[other] > count and (best is None or rank > best):
-                        best = rank
-        if best is not None:
-            corrections[token] = best[2]
-    return corrections
+                bucket = rare_words.get((end, size))
+                if bucket:
+                    affected.update(
+                        other
+                        for other, _, _ in process.extract(
+                            token,
+                            bucket,
+                            scorer=Indel.normalized_similarity,
+                            score_cutoff=0.85,
+                            limit=None,
+                        )
+                    )
+    changed_corrections: set[str] = set()
+    for token in changed:
+        if token in corrections and token not in affected:
+            del corrections[token]  # no longer rare, or gone
+            changed_corrections.add(token)
+    for token in affected:
+        corrected = _correction(token, frequency[token], updated)
+        if corrected != corrections.get(token):
+            if corrected is None:
+                del corrections[token]
+            else:
+                corrections[token] = corrected
+            changed_corrections.add(token)
+    return updated, changed, changed_corrections
 
 
-def _completion(fragment: str, vocabulary: list[str], frequency: Counter[str]) -> str | None:
+def _completion(fragment: str, vocabulary: list[str], frequency: Mapping[str, int]) -> str | None:
     """The most frequent word (two records or more) that starts with fragment, if any."""
     if len(fragment) < 3:
         return None
@@ -536,34 +1058,6 @@ def _completion(fragment: str, vocabulary: list[str], frequency: Counter[str]) -
             if best is None or rank > best:
                 best = rank
     return best[1] if best else None
-
-
-def _families(parsed: list[_Parsed]) -> tuple[dict[str, int], dict[int, tuple[str, ...]]]:
-    """Union records that share a vendor id, UEI (own or parent) or an exact name variant."""
-    parent = list(range(len(parsed)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with: dict[str, int] = {}
-    for p in parsed:
-        keys = [f"u:{u}" for u in (p.uei, p.parent_uei) if u]
-        keys += [f"n:{n}" for n in p.names]
-        if p.record.vendor_id is not None:
-            keys.append(f"v:{p.record.vendor_id}")
-        for key in keys:
-            other = first_with.setdefault(key, p.index)
-            a, b = find(other), find(p.index)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    family_of = {p.record.key: find(p.index) for p in parsed}
-    members: dict[int, list[str]] = defaultdict(list)
-    for key, family in family_of.items():
-        members[family].append(key)
-    return family_of, {f: tuple(sorted(keys)) for f, keys in members.items()}
 
 
 # --- pair scoring ------------------------------------------------------------------------------

@@ -463,3 +463,86 @@ def test_periodic_refresh_skips_an_unchanged_register_and_picks_up_a_hand_edit(d
     kept = _kept_pairs(db)
     assert any(rows["nih"].award_key in pair for pair in kept)  # the edit made NIH a duplicate
     assert set(kept) == {(p.key_a, p.key_b) for p in _fresh(db).pairs}
+
+
+def _assert_kept_equal_fresh(db):
+    kept = _kept_pairs(db)
+    fresh = _fresh(db)
+    assert set(kept) == {(p.key_a, p.key_b) for p in fresh.pairs}
+    for pair in fresh.pairs:
+        stored = kept[(pair.key_a, pair.key_b)]
+        assert stored.score == pytest.approx(pair.score, abs=1e-6)
+        assert stored.reasons == list(pair.reasons)
+    assert _kept_groups(db, "duplicate") == sorted(c.keys for c in fresh.clusters)
+    assert _kept_groups(db, "consolidation") == sorted(c.keys for c in fresh.consolidation)
+
+
+def test_warm_context_is_updated_not_rebuilt_and_a_stale_one_is_never_used(
+    db, register, monkeypatch
+):
+    users, rows = register
+    calls = {"build": 0, "update": 0}
+    build, update = duplicate_scans.build_context, duplicate_scans.update_context
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(duplicate_scans, "build_context", counted("build", build))
+    monkeypatch.setattr(duplicate_scans, "update_context", counted("update", update))
+    duplicate_scans.full_scan(db, trigger="test")
+    assert calls == {"build": 1, "update": 0}
+    # A new purchase, then a vendor renamed in the register, then a purchase removed: each
+    # refresh starts from the warm context and keeps what a full rescan finds.
+    _record(db, users["nih"], "NIH", "75N90126P00007", "2026-06-01", "2027-05-31", "70000")
+    assert duplicate_scans.refresh_changed(db, trigger="test").run.kind == "incremental"
+    _assert_kept_equal_fresh(db)
+    vendor = db.get(Vendor, rows["fda"].vendor_id)
+    vendor.name = "Clarivate Analytics (US) LLC"
+    vendor.updated_at = utcnow()
+    db.add(vendor)
+    db.commit()
+    assert duplicate_scans.refresh_changed(db, trigger="test") is not None
+    _assert_kept_equal_fresh(db)
+    db.delete(db.get(Purchase, rows["cdc"].id))
+    db.commit()
+    assert duplicate_scans.refresh_changed(db, trigger="test") is not None
+    _assert_kept_equal_fresh(db)
+    assert calls == {"build": 1, "update": 3}
+    # Another process scanned (or the kept fingerprints moved): the warm context is not theirs.
+    stale = duplicate_scans._warm
+    assert stale is not None
+    monkeypatch.setattr(duplicate_scans, "_warm", replace(stale, run_id=stale.run_id - 1))
+    _record(db, users["cdc"], "CDC", "75D30126P00008", "2026-02-01", "2027-01-31", "65000")
+    assert duplicate_scans.refresh_changed(db, trigger="test") is not None
+    assert calls == {"build": 2, "update": 3}
+    _assert_kept_equal_fresh(db)
+    warm = duplicate_scans._warm
+    forged = dict(warm.prints)
+    forged[next(iter(forged))] = "0" * 32
+    monkeypatch.setattr(duplicate_scans, "_warm", replace(warm, prints=forged))
+    _record(db, users["fda"], "FDA", "75F40126P00009", "2026-02-01", "2027-01-31", "65000")
+    assert duplicate_scans.refresh_changed(db, trigger="test") is not None
+    assert calls == {"build": 3, "update": 3}
+    _assert_kept_equal_fresh(db)
+
+
+def test_a_failed_incremental_scan_drops_the_warm_context(db, register, monkeypatch):
+    users, _ = register
+    duplicate_scans.full_scan(db, trigger="test")
+    assert duplicate_scans._warm is not None
+    _record(db, users["nih"], "NIH", "75N90126P00006", "2026-05-01", "2027-04-30", "50000")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("matcher crashed")
+
+    monkeypatch.setattr(duplicate_scans, "find_duplicates", broken)
+    with pytest.raises(RuntimeError):
+        duplicate_scans.refresh_changed(db, trigger="test")
+    assert duplicate_scans._warm is None
+    monkeypatch.undo()
+    assert duplicate_scans.refresh_changed(db, trigger="test") is not None
+    _assert_kept_equal_fresh(db)
