@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,6 +50,7 @@ from procurement.models import (
     PurchaseSource,
 )
 from procurement.services.common import DivisionTable, describe_rows
+from procurement.services.purchase_index import bulk_indexing
 from procurement.services.vendors import VendorResolver, search_text_of
 
 Actor = Principal | str
@@ -537,73 +539,74 @@ def _apply(
         keys = [award.award_key for award, _, _ in plans[start : start + CHUNK]]
         for row in connection.execute(select(*compared).where(table.c.award_key.in_(keys))):
             existing[row.award_key] = row._mapping
-    for start in range(0, len(plans), CHUNK):
-        chunk = plans[start : start + CHUNK]
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        for award, division_id, ref in chunk:
-            vendor_id = created_vendors.get(ref, ref) if isinstance(ref, str) else ref
-            values = _values(award, division_ids, division_id, vendor_id)
-            vendor_name = (
-                vendor_names.get(vendor_id)
-                if isinstance(vendor_id, int)
-                else resolver.new_vendors[vendor_id]["name"]
-            ) or ""
-            source = {
-                "source": PurchaseSource.IMPORT,
-                "source_file": filename,
-                "source_rows": describe_rows(award.source_rows),
-                "import_run_id": run_id,
-                "updated_at": now,
-            }
-            current = existing.pop(award.award_key, None)
-            if current is None:
-                outcome.created += 1
-                row = {
-                    "award_key": award.award_key,
-                    "product": "",
-                    "sensitive_notes": "",
-                    **values,
-                    **source,
-                    "created_at": now,
+    with nullcontext() if options.dry_run else bulk_indexing(db):
+        for start in range(0, len(plans), CHUNK):
+            chunk = plans[start : start + CHUNK]
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
+            for award, division_id, ref in chunk:
+                vendor_id = created_vendors.get(ref, ref) if isinstance(ref, str) else ref
+                values = _values(award, division_ids, division_id, vendor_id)
+                vendor_name = (
+                    vendor_names.get(vendor_id)
+                    if isinstance(vendor_id, int)
+                    else resolver.new_vendors[vendor_id]["name"]
+                ) or ""
+                source = {
+                    "source": PurchaseSource.IMPORT,
+                    "source_file": filename,
+                    "source_rows": describe_rows(award.source_rows),
+                    "import_run_id": run_id,
+                    "updated_at": now,
                 }
-                row["search_text"] = _search_text(row, vendor_name)
-                inserts.append(row)
-                continue
-            names = [n for n in values if values[n] != current[n]]
-            if not names:
-                outcome.unchanged += 1
-                continue
-            outcome.updated += 1
-            merged = {**current, **values}
-            updates.append(
-                {
-                    "id": current["id"],
-                    **values,
-                    **source,
-                    "search_text": _search_text(merged, vendor_name),
-                }
-            )
-            events.append(
-                _audit_row(
-                    actor,
-                    now,
-                    current["id"],
-                    f"Import {filename[:200]} updated purchase {award.piid}",
-                    {n: _json(current[n]) for n in names},
-                    {n: _json(values[n]) for n in names},
-                    award.division,
+                current = existing.pop(award.award_key, None)
+                if current is None:
+                    outcome.created += 1
+                    row = {
+                        "award_key": award.award_key,
+                        "product": "",
+                        "sensitive_notes": "",
+                        **values,
+                        **source,
+                        "created_at": now,
+                    }
+                    row["search_text"] = _search_text(row, vendor_name)
+                    inserts.append(row)
+                    continue
+                names = [n for n in values if values[n] != current[n]]
+                if not names:
+                    outcome.unchanged += 1
+                    continue
+                outcome.updated += 1
+                merged = {**current, **values}
+                updates.append(
+                    {
+                        "id": current["id"],
+                        **values,
+                        **source,
+                        "search_text": _search_text(merged, vendor_name),
+                    }
                 )
-            )
-        if options.dry_run:
-            continue
-        if inserts:
-            db.execute(insert(Purchase), inserts)
-        if updates:
-            db.execute(update(Purchase), updates)
-        if events:
-            db.execute(insert(AuditEvent), events)
+                events.append(
+                    _audit_row(
+                        actor,
+                        now,
+                        current["id"],
+                        f"Import {filename[:200]} updated purchase {award.piid}",
+                        {n: _json(current[n]) for n in names},
+                        {n: _json(values[n]) for n in names},
+                        award.division,
+                    )
+                )
+            if options.dry_run:
+                continue
+            if inserts:
+                db.execute(insert(Purchase), inserts)
+            if updates:
+                db.execute(update(Purchase), updates)
+            if events:
+                db.execute(insert(AuditEvent), events)
 
 
 def _search_text(row: dict[str, Any], vendor_name: str) -> str:

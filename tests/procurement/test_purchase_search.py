@@ -15,6 +15,7 @@ from marketplace.migrate import alembic_config, upgrade
 from procurement.models import Purchase
 from procurement.services import purchases
 from procurement.services.imports import ImportOptions, import_awards
+from procurement.services.purchase_index import SQLITE_INSERT_TRIGGER
 from procurement.services.purchases import PurchaseInput, PurchaseQuery, search_words
 from tests.support import make_user, see_latest
 
@@ -252,3 +253,31 @@ def test_sqlite_keeps_its_sync_triggers_at_head(sqlite_template):
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         }
     assert {"purchase_fts_insert", "purchase_fts_update", "purchase_fts_delete"} <= names
+
+
+def test_bulk_import_recreates_exactly_the_migrations_insert_trigger(sqlite_template):
+    with sqlite3.connect(sqlite_template) as connection:
+        (sql,) = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'purchase_fts_insert'"
+        ).fetchone()
+    assert " ".join(sql.split()) == " ".join(SQLITE_INSERT_TRIGGER.split())
+
+
+def test_rows_imported_in_bulk_are_searchable_and_the_trigger_is_back(db, tmp_path):
+    user = officer(db)
+    rows = [
+        f"75N950{n:02d}P00001,,NIH,Bulkindexed Analytics LLC,,Claims extract {n},Claims,"
+        "PURCHASE ORDER,7A21,519290,2026-01-01,2026-12-31,,1000.00,,"
+        for n in range(30)
+    ]
+    assert load(db, tmp_path, rows).created == 30
+    found = purchases.search_purchases(db, user, PurchaseQuery(q="bulkindexed"), today=TODAY)
+    assert found.total == 30
+    if db.get_bind().dialect.name == "sqlite":
+        triggers = db.connection().exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )
+        assert "purchase_fts_insert" in {row[0] for row in triggers}
+    # A purchase recorded by hand afterwards is indexed by the trigger again.
+    purchases.record_purchase(db, user, manual(vendor="Handmade Data LLC"), today=TODAY)
+    assert len(piids(db, user, "handmade")) == 1
