@@ -68,6 +68,8 @@ FORMATS: dict[str, Layout | None] = {
     "template": Layout.TEMPLATE,
 }
 FORMAT_LABELS = {"auto": "Detect from the header", **{k: k for k in FORMATS if k != "auto"}}
+# Imports this large refresh the planner's statistics on `purchase` when they finish.
+ANALYZE_AFTER_ROWS = 1000
 CHUNK = 1000
 REPORT_LIMIT = 500  # rejected rows and warnings kept in a run's report (counts are always whole)
 
@@ -299,7 +301,21 @@ def import_awards(
                 after={**outcome.summary(), "rejected": len(outcome.rejected)},
             )
         writer.commit()
+    if not options.dry_run and outcome.created + outcome.updated >= ANALYZE_AFTER_ROWS:
+        _refresh_statistics(db)
     return outcome
+
+
+def _refresh_statistics(db: Session) -> None:
+    """Give the planner the register's new shape at once after a large import.
+
+    Until autovacuum (PostgreSQL) or an ANALYZE (SQLite, which never does it by itself) runs,
+    plans assume the old row counts: searches over a freshly imported register picked sequential
+    scans and ran several times slower.
+    """
+    connection = db.connection()
+    connection.exec_driver_sql("ANALYZE purchase")
+    db.commit()
 
 
 def _read(
