@@ -536,7 +536,8 @@ def test_the_import_job_reports_progress_and_keeps_the_report(database, db, sett
     clock = FakeClock(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
     job = jobs.enqueue(db, IMPORT_JOB, {"run_id": run.id}, user_id=user.id, run_after=clock.now)
     db.commit()
-    assert jobs.run_pending(database, clock) == 2  # the import, then the duplicate refresh it queues
+    # The import, then the duplicate refresh it queues.
+    assert jobs.run_pending(database, clock) == 2
     see_latest(db)
     done = db.get(Job, job.id)
     assert done.status == JobStatus.SUCCEEDED, done.error
