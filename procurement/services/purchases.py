@@ -11,8 +11,9 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, case, cast, column, func, literal_column, table, text
@@ -24,6 +25,7 @@ from marketplace.audit import changed_fields, record_event
 from marketplace.auth import Permission, Principal, can, require
 from marketplace.catalog.models import Listing, ListingKind
 from marketplace.catalog.search import fts5_expression, query_tokens, tsquery_expression
+from marketplace.memo import KeptResults, database_key
 from marketplace.models import Division
 from marketplace.spreadsheets import spreadsheet_safe
 from marketplace.types import utcnow
@@ -590,6 +592,14 @@ def search_words(q: str) -> list[str]:
     return query_tokens(q)
 
 
+class WordReach(StrEnum):
+    """How many purchases hold a search's words, which decides how the query is written."""
+
+    EVERY = "every"  # the words filter nothing: counted from the facet indexes without them
+    DENSE = "dense"  # many: walk an index in the wanted order, testing each row
+    SPARSE = "sparse"  # few: look the matched ids up one by one
+
+
 @dataclass(frozen=True)
 class WordMatch:
     """How the word part of a search is written for one engine."""
@@ -626,22 +636,30 @@ class WordMatch:
         key = col(Purchase.id) + 0 if dense else col(Purchase.id)
         return key.in_(matched)
 
-    def counts(self) -> tuple[Any, Any]:
-        """Scalar subqueries: (purchases matching, purchases in all), or None for PostgreSQL.
+    def reach(self, db: Session) -> WordReach:
+        """How much of the register holds the words, in one query.
 
-        PostgreSQL's GIN index gives no cheap count; it is asked whether any purchase does not
-        match instead (see `everything_matches`).
+        SQLite counts the word index's matches against the register. PostgreSQL's GIN index
+        gives no cheap count; it is asked whether any purchase does not match instead (the
+        scan stops at the first miss), and matches are never "dense" there: the plan is the
+        planner's.
         """
-        everything = select(func.count()).select_from(Purchase).correlate(None).scalar_subquery()
         if self.dialect == "postgresql":
-            return None, everything
+            missing = select(Purchase.id).where(~self._clause())
+            every = not db.exec(select(missing.exists())).one()
+            return WordReach.EVERY if every else WordReach.SPARSE
         matched = select(func.count()).select_from(_FTS).where(self._clause()).scalar_subquery()
-        return matched, everything
+        everything = select(func.count()).select_from(Purchase).scalar_subquery()
+        matched_n, everything_n = db.exec(select(matched, everything)).one()
+        if matched_n == everything_n:
+            return WordReach.EVERY
+        return WordReach.DENSE if matched_n * _DENSE_SHARE >= everything_n else WordReach.SPARSE
 
-    def none_missing(self) -> Any:
-        """Scalar subquery, PostgreSQL: 1 when every purchase matches (stops at the first miss)."""
-        missing = select(Purchase.id).where(~self._clause()).correlate(None)
-        return case((~missing.exists(), 1), else_=0)
+    def condition_for(self, reach: WordReach) -> Any:
+        """WHERE condition for words of this reach; None when they filter nothing."""
+        if reach == WordReach.EVERY:
+            return None
+        return self.condition(dense=reach == WordReach.DENSE)
 
 
 def word_match(db: Session, q: str, *, any_word: bool = False) -> WordMatch | None:
@@ -679,84 +697,144 @@ def _filtered(
     return conditions
 
 
+@dataclass(frozen=True)
+class _ResultSummary:
+    """What a search shows besides its page: total, obligated sum and facet counts."""
+
+    total: int
+    total_obligated_cents: int
+    facets: dict[str, list[FacetValue]]
+    reach: WordReach = WordReach.EVERY  # of the search's words, if any
+
+
+# Summaries of recent searches, valid while the register is unchanged (see marketplace.memo):
+# counting 80,000 matches of a broad word by division, PSC, vendor, status and licence is most of
+# a search's cost, and officers page, sort and come back to the same searches.
+SUMMARY_CACHE_SIZE = 256
+_summaries: KeptResults[_ResultSummary] = KeptResults(SUMMARY_CACHE_SIZE)
+
+
+def clear_summary_cache() -> None:
+    """Forget every kept summary (benchmarks measuring the first request of a search use this)."""
+    _summaries.clear()
+
+
+def register_stamp(db: Session) -> tuple[Any, ...]:
+    """Moves whenever a search summary could change, in one query of index lookups.
+
+    Purchases are never deleted; every write path sets `updated_at` (imports, edits, vendor
+    merges) or adds a row. Licences decide the licence facet; vendors and divisions name the
+    vendor and division facets.
+    """
+
+    def scalar(column: Any) -> Any:
+        return select(column).scalar_subquery()
+
+    return tuple(
+        db.exec(
+            select(
+                scalar(func.max(col(Purchase.id))),
+                scalar(func.max(Purchase.updated_at)),
+                scalar(func.count(col(Licence.id))),
+                scalar(func.max(Licence.updated_at)),
+                scalar(func.count(col(Vendor.id))),
+                scalar(func.max(Vendor.updated_at)),
+                scalar(func.max(Division.updated_at)),
+            )
+        ).one()
+    )
+
+
 def search_purchases(
     db: Session, actor: Principal | None, query: PurchaseQuery, *, today: date
 ) -> PurchasePage:
-    """One page of purchases and the facet counts of the whole result, in three queries.
+    """One page of purchases and the facet counts of the whole result.
 
-    Queries: the page; one pass grouping the matches by (division, PSC), from which the totals
-    and four facets are summed (active and licensed as sums); and the top vendors. Facet counts
-    are over the current result, so they always add up to what a click on them shows.
+    Queries: the register's stamp; unless this search's summary is kept for the stamp, how many
+    purchases hold its words and one pass grouping the matches by (division, PSC), from which
+    the totals and four facets are summed (active and licensed as sums), and the top vendors;
+    then the page, unless the summary says it is empty. Facet counts are over the current
+    result, so they always add up to what a click on them shows.
 
-    Words are matched through the word index (see `search_words`). The page query also tells how
-    many purchases hold the words: when every purchase does, the words filter nothing and the
-    facets are counted without them (from the covering facet indexes); on SQLite, many matches
-    are tested row by row along an index, few are looked up by id.
+    Words are matched through the word index (see `search_words`); their reach (kept in the
+    summary) decides how: words every purchase holds filter nothing and are left out; many
+    matches are tested row by row along the index of the page's order; few are looked up by id.
     """
     require(actor, Permission.VIEW_STAFF_CONTENT)
     divisions = DivisionTable.load(db)
     words = word_match(db, query.q)
-    active = col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
-    licensed = _has_licence()
-    order = {
-        "oldest": (col(Purchase.start_on).asc(), col(Purchase.id).asc()),
-        "amount": (col(Purchase.obligated_cents).desc(), col(Purchase.id).desc()),
-        "ending": (col(Purchase.current_end_on).asc(), col(Purchase.id).asc()),
-    }.get(query.sort, (col(Purchase.start_on).desc(), col(Purchase.id).desc()))
-    extra: list[Any] = []
-    if words is not None:
-        matched, everything = words.counts()
-        extra = [
-            (matched if matched is not None else words.none_missing()).label("matched"),
-            everything.label("everything"),
+    # Page and order do not change the summary; the date decides active and expired.
+    summary_key = (
+        database_key(db),
+        register_stamp(db),
+        replace(query, page=1, sort="newest", per_page=0),
+        today,
+    )
+    summary = _summaries.get(summary_key)
+    if summary is None:
+        reach = words.reach(db) if words is not None else WordReach.EVERY
+        word_condition = words.condition_for(reach) if words is not None else None
+        summary = _summarise(
+            db, _filtered(query, divisions, today, word_condition), divisions, today
+        )
+        summary = replace(summary, reach=reach)
+        _summaries.put(summary_key, summary)
+    offset = (query.page - 1) * query.per_page
+    rows: list[PurchaseRow] = []
+    if offset < summary.total:
+        word_condition = words.condition_for(summary.reach) if words is not None else None
+        order = {
+            "oldest": (col(Purchase.start_on).asc(), col(Purchase.id).asc()),
+            "amount": (col(Purchase.obligated_cents).desc(), col(Purchase.id).desc()),
+            "ending": (col(Purchase.current_end_on).asc(), col(Purchase.id).asc()),
+        }.get(query.sort, (col(Purchase.start_on).desc(), col(Purchase.id).desc()))
+        page_rows = db.exec(
+            select(Purchase, Vendor.name, _has_licence().label("has_licence"))
+            .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
+            .where(*_filtered(query, divisions, today, word_condition))
+            .order_by(*order)
+            .offset(offset)
+            .limit(query.per_page)
+        ).all()
+        rows = [
+            PurchaseRow(p, name, divisions.code(p.division_id) or "?", bool(lic))
+            for p, name, lic in page_rows
         ]
-    # The page walks the index of its order and stops after one page when matches are dense.
-    page_where = _filtered(query, divisions, today, words.condition(dense=True) if words else None)
-    page_rows = db.exec(
-        select(Purchase, Vendor.name, licensed.label("has_licence"), *extra)
-        .join(Vendor, col(Vendor.id) == Purchase.vendor_id)
-        .where(*page_where)
-        .order_by(*order)
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
-    ).all()
-    rows = [
-        PurchaseRow(p, name, divisions.code(p.division_id) or "?", bool(lic))
-        for p, name, lic, *_ in page_rows
-    ]
-    word_condition = None
-    if words is not None:
-        matched_n, everything_n = (page_rows[0][3], page_rows[0][4]) if page_rows else (None, None)
-        if words.dialect == "postgresql":
-            every = matched_n == 1
-        else:
-            every = matched_n is not None and matched_n == everything_n
-        if not every:
-            dense = matched_n is None or matched_n * _DENSE_SHARE >= (everything_n or 0)
-            word_condition = words.condition(dense=dense)
-    where = _filtered(query, divisions, today, word_condition)
+    return PurchasePage(query, rows, summary.total, summary.facets, summary.total_obligated_cents)
+
+
+def _summarise(
+    db: Session, where: list[Any], divisions: DivisionTable, today: date
+) -> _ResultSummary:
+    """Total, obligated sum and facet counts of the purchases matching `where`, in three queries."""
+    active = col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
     active_key = case((active, 1), else_=0)
-    licensed_key = case((licensed, 1), else_=0)
     groups = db.exec(
         select(
             Purchase.division_id,
             Purchase.psc,
             func.sum(active_key),
-            func.sum(licensed_key),
             func.count(),
             func.coalesce(func.sum(Purchase.obligated_cents), 0),
         )
         .where(*where)
         .group_by(Purchase.division_id, Purchase.psc)
     ).all()
-    total = obligated = active_count = licensed_count = 0
+    # Counted from the licence side: a few thousand licences probe the matches, where testing
+    # each of 100,000 matches against the licences would cost a lookup per purchase.
+    licensed_count = db.exec(
+        select(func.count())
+        .select_from(Licence)
+        .join(Purchase, col(Purchase.id) == Licence.purchase_id)
+        .where(*where)
+    ).one()
+    total = obligated = active_count = 0
     by_division: Counter[int] = Counter()
     by_psc: Counter[str] = Counter()
-    for division_id, psc, active_n, licensed_n, n, cents in groups:
+    for division_id, psc, active_n, n, cents in groups:
         total += n
         obligated += int(cents)
         active_count += int(active_n or 0)
-        licensed_count += int(licensed_n or 0)
         by_division[division_id] += n
         if psc:
             by_psc[psc] += n
@@ -794,7 +872,7 @@ def search_purchases(
             FacetValue("no", "No licence", total - licensed_count),
         ],
     }
-    return PurchasePage(query, rows, total, facets, obligated)
+    return _ResultSummary(total, obligated, facets)
 
 
 # ------------------------------------------------------------------ export

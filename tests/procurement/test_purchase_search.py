@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
+from sqlmodel import select
 
 from marketplace import accounts
 from marketplace.migrate import alembic_config, upgrade
@@ -281,3 +282,64 @@ def test_rows_imported_in_bulk_are_searchable_and_the_trigger_is_back(db, tmp_pa
     # A purchase recorded by hand afterwards is indexed by the trigger again.
     purchases.record_purchase(db, user, manual(vendor="Handmade Data LLC"), today=TODAY)
     assert len(piids(db, user, "handmade")) == 1
+
+
+# ------------------------------------------------------------- summaries kept per search
+
+
+def summary(db, user, **query) -> tuple[int, int, dict[str, list[tuple[str, str, int]]]]:
+    page = purchases.search_purchases(db, user, PurchaseQuery(**query), today=TODAY)
+    facets = {
+        name: [(f.value, f.label, f.count) for f in values] for name, values in page.facets.items()
+    }
+    return page.total, page.total_obligated_cents, facets
+
+
+def test_a_kept_summary_equals_a_fresh_count_for_every_page_and_sort(db, tmp_path):
+    load(db, tmp_path)
+    user = officer(db)
+    purchases.clear_summary_cache()
+    fresh = summary(db, user, q="519290")
+    for sort in purchases.SORTS:
+        for page in (1, 2):
+            assert summary(db, user, q="519290", sort=sort, page=page) == fresh
+    purchases.clear_summary_cache()
+    assert summary(db, user, q="519290", sort="amount", page=2) == fresh
+
+
+def test_every_write_path_shows_in_the_next_summary(db, tmp_path):
+    from procurement.services import licences, vendors
+    from procurement.services.licences import LicenceInput
+
+    load(db, tmp_path)
+    user = officer(db)
+    total, cents, facets = summary(db, user)
+    assert (total, cents) == (3, 100000 + 25050 + 9900)
+    assert dict((v, n) for v, _, n in facets["licence"]) == {"yes": 0, "no": 3}
+
+    first = db.exec(select(Purchase).where(Purchase.piid == "75D30124P00001")).one()
+    licences.save_licence(
+        db, user, first.id, LicenceInput(term_start_on="2026-01-01", term_end_on="2026-12-31")
+    )
+    assert dict((v, n) for v, _, n in summary(db, user)[2]["licence"]) == {"yes": 1, "no": 2}
+
+    licences.delete_licence(db, user, first.id)
+    assert dict((v, n) for v, _, n in summary(db, user)[2]["licence"]) == {"yes": 0, "no": 3}
+
+    purchases.update_purchase(
+        db, user, first.id, manual(obligated="1.00", vendor="Acme Health Data LLC")
+    )
+    assert summary(db, user)[1] == 100 + 25050 + 9900
+
+    recorded = purchases.record_purchase(db, user, manual(), today=TODAY)
+    total, cents, facets = summary(db, user)
+    assert (total, cents) == (4, 100 + 25050 + 9900 + 980000)
+
+    roadrunner = db.exec(select(Purchase).where(Purchase.piid == "75D30124P00002")).one()
+    vendors.merge_vendors(db, user, recorded.vendor_id, roadrunner.vendor_id)
+    by_vendor = {label: n for _, label, n in summary(db, user)[2]["vendor"]}
+    assert by_vendor["Politico LLC"] == 2 and "Roadrunner Analytics Inc." not in by_vendor
+
+    outcome = load(db, tmp_path, [ROWS[1].replace("250.50", "300.00")], "again.csv")
+    assert outcome.updated == 1
+    assert summary(db, user)[1] == 100 + 30000 + 9900 + 980000
