@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,12 +25,15 @@ from marketplace.settings import Settings
 from marketplace.types import utcnow
 from marketplace.web import (
     DbSession,
+    StoredUpload,
+    csv_download,
     flash,
     form_value,
     form_values,
     is_htmx,
     page_or_partial,
     principal,
+    receive_upload,
     redirect,
     render,
     store_upload,
@@ -154,18 +156,11 @@ class PurchaseController(Controller):
         """The matching purchases as CSV (spreadsheet-safe; dollars as plain numbers)."""
         user = require(principal(request), Permission.VIEW_STAFF_CONTENT)
         query = _purchase_query(q, division, vendor, psc, status, licence)
-        database = state.database
         today = _today()
-
-        def rows() -> Iterator[str]:
-            # Its own session: the request's is closed before a streamed body is sent.
-            with database.session() as export_db:
-                yield from purchases.export_csv(export_db, user, query, today=today)
-
-        return Stream(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="purchases.csv"'},
+        return csv_download(
+            state.database.session,
+            lambda db: purchases.export_csv(db, user, query, today=today),
+            "purchases.csv",
         )
 
     @get("/new", name="purchase_new", sync_to_thread=True)
@@ -728,46 +723,30 @@ class DocumentUploadController(Controller):
         self, request: Request, db: DbSession, state: State, purchase_id: FromPath[int]
     ) -> Redirect:
         settings: Settings = state.settings
-        await anyio.to_thread.run_sync(
-            partial(documents.check_may_attach, db, principal(request), purchase_id)
-        )
-        try:
-            form = await request.form()
-        except HTTPException as exc:
-            if exc.status_code != 413:
-                raise
-            flash(request, _too_large(settings), "error")
-            return redirect(f"/procurement/purchases/{purchase_id}")
-        upload = form.get("document")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            flash(request, "Choose a document to attach.", "error")
-            return redirect(f"/procurement/purchases/{purchase_id}")
-        stored_name = f"document-{secrets.token_hex(16)}"
-        target = Path(settings.upload_dir) / "documents" / stored_name
-        size = await anyio.to_thread.run_sync(partial(store_upload, upload, target))
-        await upload.close()
-        try:
-            await anyio.to_thread.run_sync(
-                partial(
-                    documents.attach_document,
-                    db,
-                    _user(request),
-                    purchase_id,
-                    filename=Path(upload.filename).name,
-                    content_type=upload.content_type or "application/octet-stream",
-                    size=size,
-                    stored_name=stored_name,
-                    max_bytes=settings.max_upload_bytes,
-                )
+        user = _user(request)
+        await anyio.to_thread.run_sync(partial(documents.check_may_attach, db, user, purchase_id))
+
+        def attach(stored: StoredUpload) -> None:
+            documents.attach_document(
+                db,
+                user,
+                purchase_id,
+                filename=stored.filename,
+                content_type=stored.content_type,
+                size=stored.size,
+                stored_name=stored.stored_name,
+                max_bytes=settings.max_upload_bytes,
             )
-        except ValidationFailed as exc:
-            target.unlink(missing_ok=True)
-            flash(request, next(iter(exc.errors.values())), "error")
-        except Exception:
-            target.unlink(missing_ok=True)
-            raise
-        else:
-            flash(request, f"Attached {Path(upload.filename).name}.")
+
+        await receive_upload(
+            request,
+            field="document",
+            folder=Path(settings.upload_dir) / "documents",
+            prefix="document",
+            too_large=_too_large(settings),
+            missing="Choose a document to attach.",
+            attach=attach,
+        )
         return redirect(f"/procurement/purchases/{purchase_id}")
 
 

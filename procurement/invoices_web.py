@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,6 +16,7 @@ from marketplace.guards import signed_in
 from marketplace.types import utcnow
 from marketplace.web import (
     DbSession,
+    csv_download,
     flash,
     form_value,
     form_values,
@@ -120,17 +120,10 @@ class InvoiceController(Controller):
         """The matching invoices as CSV (spreadsheet-safe; dollars as plain numbers)."""
         user = _user(request)
         query = invoices.clean_query(status, from_division, to_division, fy, period)
-        database = state.database
-
-        def rows() -> Iterator[str]:
-            # Its own session: the request's is closed before a streamed body is sent.
-            with database.session() as export_db:
-                yield from invoices.export_csv(export_db, user, query)
-
-        return Stream(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="invoices.csv"'},
+        return csv_download(
+            state.database.session,
+            lambda db: invoices.export_csv(db, user, query),
+            "invoices.csv",
         )
 
     # ------------------------------------------------------------------ create and edit

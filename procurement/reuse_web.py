@@ -3,15 +3,13 @@ one request with its decision form and attachments, and the division's delegate 
 
 from __future__ import annotations
 
-import secrets
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State, UploadFile
-from litestar.exceptions import HTTPException
+from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import File, Redirect, Template
 from sqlmodel import Session, col, select
@@ -25,12 +23,13 @@ from marketplace.settings import Settings
 from marketplace.types import utcnow
 from marketplace.web import (
     DbSession,
+    StoredUpload,
     flash,
     form_value,
     principal,
+    receive_upload,
     redirect,
     render,
-    store_upload,
 )
 from procurement.licensing import LicenceScope, ReusePolicy
 from procurement.reuse_rules import ReuseState
@@ -369,53 +368,31 @@ class ReuseUploadController(Controller):
     ) -> Redirect:
         settings: Settings = state.settings
         user = _user(request)
-        back = f"/procurement/reuse/{request_id}"
         await anyio.to_thread.run_sync(
             partial(reuse_service.check_may_attach, db, user, request_id, today=_today())
         )
-        try:
-            form = await request.form()
-        except HTTPException as exc:
-            if exc.status_code != 413:
-                raise
-            flash(request, "The file is larger than the upload limit.", "error")
-            return redirect(back)
-        upload = form.get("attachment")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            flash(request, "Choose a file to attach.", "error")
-            return redirect(back)
-        try:
-            upload.file.seek(0)
-            content_type = reuse_service.attachment_type(upload.filename, upload.file.read(8))
-        except ValidationFailed as exc:
-            await upload.close()
-            flash(request, next(iter(exc.errors.values())), "error")
-            return redirect(back)
-        stored_name = f"reuse-{secrets.token_hex(16)}"
-        target = Path(settings.upload_dir) / "reuse" / stored_name
-        size = await anyio.to_thread.run_sync(partial(store_upload, upload, target))
-        await upload.close()
-        try:
-            await anyio.to_thread.run_sync(
-                partial(
-                    reuse_service.attach,
-                    db,
-                    user,
-                    request_id,
-                    filename=upload.filename,
-                    content_type=content_type,
-                    size=size,
-                    stored_name=stored_name,
-                    is_agreement=form.get("is_agreement", "1") == "1",
-                    today=_today(),
-                )
+
+        def attach(stored: StoredUpload) -> None:
+            reuse_service.attach(
+                db,
+                user,
+                request_id,
+                filename=stored.filename,
+                content_type=stored.content_type,
+                size=stored.size,
+                stored_name=stored.stored_name,
+                is_agreement=stored.form.get("is_agreement", "1") == "1",
+                today=_today(),
             )
-        except ValidationFailed as exc:
-            target.unlink(missing_ok=True)
-            flash(request, next(iter(exc.errors.values())), "error")
-        except Exception:
-            target.unlink(missing_ok=True)
-            raise
-        else:
-            flash(request, f"Attached {Path(upload.filename).name}.")
-        return redirect(back)
+
+        await receive_upload(
+            request,
+            field="attachment",
+            folder=Path(settings.upload_dir) / "reuse",
+            prefix="reuse",
+            too_large="The file is larger than the upload limit.",
+            missing="Choose a file to attach.",
+            attach=attach,
+            sniff=reuse_service.attachment_type,
+        )
+        return redirect(f"/procurement/reuse/{request_id}")

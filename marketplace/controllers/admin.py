@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from marketplace.guards import admin
 from marketplace.models import Division, Role, User
 from marketplace.web import (
     DbSession,
+    csv_download,
     flash,
     form_value,
     form_values,
@@ -382,17 +382,8 @@ class AdminController(Controller):
             summary="Exported the audit log as CSV",
         )
         db.commit()
-        database = state.database
-
-        def rows() -> Iterator[str]:
-            # Its own session: the request's is closed before a streamed body is sent.
-            with database.session() as export_db:
-                yield from audit.export_csv(export_db, filters)
-
-        return Stream(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+        return csv_download(
+            state.database.session, lambda db: audit.export_csv(db, filters), "audit-log.csv"
         )
 
 

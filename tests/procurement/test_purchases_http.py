@@ -316,3 +316,52 @@ def test_licence_form_renewals_and_documents(db, client, settings):
     sign_in(db, client, "nih@hhs.gov", division="NIH")
     assert client.get(f"/procurement/purchases/documents/{document.id}").status_code == 403
     assert "contract.pdf" not in client.get(location).text
+
+
+def test_refused_documents_leave_no_file_and_say_why(db, settings, tmp_path):
+    from litestar.testing import TestClient
+
+    from marketplace import accounts
+    from marketplace.app import create_app
+    from marketplace.models import User
+    from procurement.services import purchases
+    from procurement.services.purchases import PurchaseInput
+    from tests.support import settings_for
+
+    small = settings_for(settings.database_url, tmp_path / "small", max_upload_bytes=4000)
+    documents = small.upload_dir / "documents"
+    with TestClient(app=create_app(small)) as client:
+        sign_in(db, client)
+        user = db.exec(select(User).where(User.email == "officer@hhs.gov")).one()
+        officer = accounts.principal_for(db, user)
+        purchase = purchases.record_purchase(
+            db,
+            officer,
+            PurchaseInput(
+                division="CDC",
+                vendor="Politico LLC",
+                product="Politico Pro",
+                start_on="2026-01-01",
+                obligated="9800",
+            ),
+            today=datetime(2026, 11, 26).date(),
+        )
+
+        def attach(files: dict) -> str:
+            response = client.post(
+                f"/procurement/purchases/{purchase.id}/documents",
+                files=files,
+                data={"_csrf_token": csrf_token(client)},
+            )
+            assert response.status_code == 200  # back on the purchase, with the message
+            return text_of(response.text)
+
+        assert "The document is empty." in attach({"document": ("empty.pdf", b"", "x/y")})
+        assert "Choose a document to attach." in attach({"other": ("a.pdf", b"%PDF", "x/y")})
+        assert "larger than the 0 MB limit" in attach({"document": ("big.pdf", b"x" * 8000, "x/y")})
+        assert not documents.exists() or list(documents.iterdir()) == []
+        assert "Attached ok.pdf." in attach({"document": ("../../ok.pdf", b"%PDF-1.4", "x/y")})
+        stored = list(documents.iterdir())
+        assert len(stored) == 1 and stored[0].stat().st_mode & 0o777 == 0o600
+    see_latest(db)
+    assert [d.filename for d in db.exec(select(PurchaseDocument)).all()] == ["ok.pdf"]
