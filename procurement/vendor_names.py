@@ -22,9 +22,10 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 from rapidfuzz.distance import Indel
 
@@ -229,16 +230,15 @@ def weighted_similarity(
     Returns:
         The cosine, the containment and the aligned token pairs.
     """
-    left_units, right_units, expansions = _merge_acronyms_and_joins(tuple(left), tuple(right))
+    left_units, right_units, expansions, pairs = _alignment(
+        tuple(left), tuple(right), typo_threshold
+    )
     if not left_units or not right_units:
         return Similarity(0.0, 0.0)
-    candidates: list[tuple[float, int, int, float, str]] = []
-    for i, a in enumerate(left_units):
-        for j, b in enumerate(right_units):
-            similarity, how = _token_similarity(a, b, typo_threshold)
-            if similarity > 0.0:
-                gain = weight(a) * weight(b) * similarity
-                candidates.append((gain, i, j, similarity, how))
+    candidates = [
+        (weight(left_units[i]) * weight(right_units[j]) * similarity, i, j, similarity, how)
+        for i, j, similarity, how in pairs
+    ]
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     used_left: set[int] = set()
     used_right: set[int] = set()
@@ -265,6 +265,31 @@ def weighted_similarity(
         right_covered=min(total / right_norm, 1.0),
         matches=tuple(matches),
     )
+
+
+@lru_cache(maxsize=1 << 14)
+def _alignment(
+    left: tuple[str, ...], right: tuple[str, ...], typo_threshold: float
+) -> tuple[
+    tuple[str, ...],
+    tuple[str, ...],
+    Mapping[str, tuple[str, str]],
+    tuple[tuple[int, int, float, str], ...],
+]:
+    """The units of both sides (acronyms and joins merged), their expansions, and every pair of
+    units that are alike at all: (left index, right index, similarity, how).
+
+    Depends on the tokens only, not on their weights, so it is kept: the same vendor names and
+    descriptions meet again and again (every check before you buy, every candidate pair).
+    """
+    left_units, right_units, expansions = _merge_acronyms_and_joins(left, right)
+    pairs = []
+    for i, a in enumerate(left_units):
+        for j, b in enumerate(right_units):
+            similarity, how = _token_similarity(a, b, typo_threshold)
+            if similarity > 0.0:
+                pairs.append((i, j, similarity, how))
+    return left_units, right_units, MappingProxyType(expansions), tuple(pairs)
 
 
 @lru_cache(maxsize=1 << 18)
