@@ -3,16 +3,17 @@
 Field weights follow data.gov: title above keywords, keywords above publisher, publisher above
 description. Exact titles come first, then titles containing the whole query as a phrase, then
 the engine's relevance, then completeness. Every word is matched as a prefix (partial words find
-their completions) and stemmed (plurals match singulars). User input never reaches the engines'
-query syntax: it is reduced to word tokens and quoted.
+their completions) and stemmed (plurals match singulars); words in quotes are an exact phrase, as
+on data.gov. User input never reaches the engines' query syntax: it is reduced to word tokens and
+quoted.
 
 One page costs a fixed number of queries whatever the result size: the catalog's stamp, the
 total with the single-valued facets (one grouped query), the ranked hits, and the multi-valued
 facets. Counts of kind, division and access level are always exact; theme, keyword, format and
 licence counts are exact up to FACET_SCAN_LIMIT results and beyond that are counted over the
 FACET_SCAN_LIMIT best results (`SearchResult.facets_sampled`), which bounds the cost of a broad
-query. Facet counts of a query are kept while the catalog is unchanged (`_FacetCache`), so a
-repeated query costs the stamp and the ranking only.
+query. The counts and the ranked ids of a query are kept while the catalog is unchanged
+(`_KeptResults`), so a repeated query costs the stamp only.
 
 Past TWO_STAGE_FROM results, ranking is done in two stages (`_ranked_in_two_stages`): the
 listings whose title holds every word are scored first and the others only when that group
@@ -85,6 +86,66 @@ def query_tokens(query: str) -> list[str]:
         if len(tokens) == MAX_TOKENS:
             break
     return tokens
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing every result must hold: a word, or the words of a quoted phrase in order."""
+
+    words: tuple[str, ...]
+    prefix: bool  # the last word also finds its completions
+
+
+def query_terms(query: str) -> list[Term]:
+    """The terms of a user's query: loose words, and quoted phrases matched as phrases.
+
+    Loose words are matched as prefixes from MIN_PREFIX_LENGTH characters, as in query_tokens.
+    Words between quotes must follow each other and are matched whole: `"hospital beds"` is an
+    exact phrase, which is also far cheaper for the engines than the prefixes of every word of a
+    long title. A quote left open is a phrase still being typed, so its last word is a prefix.
+    At most MAX_TOKENS words count in all.
+    """
+    terms: list[Term] = []
+    loose: set[str] = set()
+    budget = MAX_TOKENS
+    segments = query[:2000].lower().split('"')
+    for position, segment in enumerate(segments):
+        words = [m.group(0)[:MAX_TOKEN_LENGTH] for m in _WORD.finditer(segment)][:budget]
+        quoted = position % 2 == 1
+        if quoted and len(words) > 1:
+            still_typing = position == len(segments) - 1
+            terms.append(Term(tuple(words), still_typing and len(words[-1]) >= MIN_PREFIX_LENGTH))
+            budget -= len(words)
+            continue
+        for word in words:
+            if word in loose:
+                continue
+            loose.add(word)
+            still_typing = not quoted or position == len(segments) - 1
+            terms.append(Term((word,), still_typing and len(word) >= MIN_PREFIX_LENGTH))
+            budget -= 1
+        if budget <= 0:
+            break
+    return terms
+
+
+def fts5_terms_expression(terms: Sequence[Term]) -> str:
+    """An FTS5 MATCH expression for query_terms: each term quoted (a phrase), ANDed."""
+    return " ".join(
+        '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in terms
+    )
+
+
+def tsquery_terms_expression(terms: Sequence[Term]) -> str:
+    """A to_tsquery expression with the same meaning as fts5_terms_expression."""
+    parts = []
+    for term in terms:
+        # Only word characters reach here; quoting as a lexeme keeps tsquery operators inert.
+        lexemes = [f"'{word}'" for word in term.words]
+        if term.prefix:
+            lexemes[-1] += ":*"
+        parts.append(lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(parts)
 
 
 def fts5_expression(tokens: Sequence[str]) -> str:
@@ -182,7 +243,8 @@ def search_listings(
     """Run a search: the page of listing ids in order, the total, and facet counts.
 
     Three queries whatever the result size: the total with the single-valued facets, the ranked
-    ids (the page and the best FACET_SCAN_LIMIT), and the multi-valued facets over those.
+    ids (the page and the best FACET_SCAN_LIMIT), and the multi-valued facets over those; none
+    of them when the query was answered since the catalog last changed.
 
     Args:
         db: the session.
@@ -191,7 +253,9 @@ def search_listings(
         division_ids: division code → id, to translate the division filter.
     """
     dialect = db.get_bind().dialect.name
-    tokens = query_tokens(query.q)
+    terms = query_terms(query.q)
+    # Every word in the order typed: the exact-title and title-phrase tiers compare the title to it.
+    tokens = [word for term in terms for word in term.words]
     built = _Builder()
     built.where.append(_visibility_sql(signed_in, query.include_retired))
     # Counting reads only kind, division and access level per hit; ranking also reads the title.
@@ -199,14 +263,14 @@ def search_listings(
     rank_sql = title_sql = "0"
     if tokens:
         if dialect == "postgresql":
-            tsq = built.bind(tsquery_expression(tokens))
+            tsq = built.bind(tsquery_terms_expression(terms))
             built.where.append(f"l.search_vector @@ to_tsquery('english', {tsq})")
             # ts_rank_cd grows with relevance; negate so that "lower is better" on both engines.
             rank_sql = f"-ts_rank_cd('{{0.1, 0.3, 0.5, 1.0}}', l.search_vector, to_tsquery('english', {tsq}))"
             # The title's lexemes are the 'A' part of the vector (ix_listing_search_title).
             title_sql = f"ts_filter(l.search_vector, '{{a}}') @@ to_tsquery('english', {tsq})"
         else:
-            expression = fts5_expression(tokens)
+            expression = fts5_terms_expression(terms)
             match = built.bind(expression)
             # The narrow and covering indexes answer every per-hit lookup without the wide row.
             count_from = (
@@ -224,40 +288,39 @@ def search_listings(
     _apply_filters(built, query, division_ids)
     where = " AND ".join(built.where)
 
-    # Facet counts are kept per query while the catalog is unchanged (see _FacetCache).
+    # Counts and rankings are kept per query while the catalog is unchanged (see _KeptResults).
     key = (_database_key(db), _catalog_stamp(db), signed_in, query, FACET_SCAN_LIMIT)
-    cached = _facet_cache.get(key)
-    if cached is not None:
-        cube, facet_rows = cached
-    else:
-        cube = _sql(
-            db,
-            f"SELECT l.kind, l.division_id, l.access_level, count(*) FROM {count_from} "
-            f"WHERE {where} GROUP BY l.kind, l.division_id, l.access_level",
-            built.params,
-        ).all()
-        cube, facet_rows = [tuple(row) for row in cube], None
-    total = sum(int(row[3]) for row in cube)
+    kept = _kept_results.get(key) or _Kept(cube=_count_cube(db, count_from, where, built.params))
+    total = sum(int(row[3]) for row in kept.cube)
     if not total:
-        _facet_cache.put(key, (cube, []))
+        _kept_results.put(key, _Kept(cube=kept.cube, facet_rows=[], ranked=[]))
         return SearchResult(ids=[], total=0)
     per_page = max(1, min(query.per_page, PER_PAGE_MAX))
     offset = (max(query.page, 1) - 1) * per_page
     # One ranking serves the page and the facet scan: fetch ids down to whichever ends later.
     need = max(FACET_SCAN_LIMIT, offset + per_page)
-    if tokens and query.sort == "relevance" and total > TWO_STAGE_FROM:
-        sql = _ranked_in_two_stages(dialect, tokens, built, rank_from, where, rank_sql, title_sql)
-        params = {**built.params, "need": need}
-    else:
-        order_sql = _order_sql(query, tokens, built, rank_sql)
-        sql = f"SELECT l.id FROM {rank_from} WHERE {where} ORDER BY {order_sql} LIMIT {need}"
-        params = built.params
-    ranked = [int(row[0]) for row in _sql(db, sql, params).all()]
+    ranked = kept.ranked
+    if ranked is None:
+        if tokens and query.sort == "relevance" and total > TWO_STAGE_FROM:
+            sql = _ranked_in_two_stages(
+                dialect, tokens, built, rank_from, where, rank_sql, title_sql
+            )
+            params = {**built.params, "need": need}
+        else:
+            order_sql = _order_sql(query, tokens, built, rank_sql)
+            sql = f"SELECT l.id FROM {rank_from} WHERE {where} ORDER BY {order_sql} LIMIT {need}"
+            params = built.params
+        ranked = [int(row[0]) for row in _sql(db, sql, params).all()]
     scanned = ranked[:FACET_SCAN_LIMIT]
+    facet_rows = kept.facet_rows
     if facet_rows is None:
         facet_rows = _multi_facet_rows(db, scanned)
-        _facet_cache.put(key, (cube, facet_rows))
-    facets = _single_facets(cube, query, division_ids)
+    # Approving a reuse raises reuse_count without moving the catalog's stamp: that order is
+    # never kept; every other order reads only columns whose changes move the stamp. Deep pages
+    # are not kept either, so an entry holds at most FACET_SCAN_LIMIT ids.
+    keep_ranking = query.sort != "reused" and need == FACET_SCAN_LIMIT
+    _kept_results.put(key, _Kept(kept.cube, facet_rows, ranked if keep_ranking else None))
+    facets = _single_facets(kept.cube, query, division_ids)
     facets.update(_multi_facets(facet_rows, query))
     return SearchResult(
         ids=ranked[offset : offset + per_page],
@@ -265,6 +328,19 @@ def search_listings(
         facets=facets,
         facets_sampled=total > len(scanned),
     )
+
+
+def _count_cube(
+    db: Session, count_from: str, where: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """(kind, division id, access level, count) for every combination among the hits."""
+    rows = _sql(
+        db,
+        f"SELECT l.kind, l.division_id, l.access_level, count(*) FROM {count_from} "
+        f"WHERE {where} GROUP BY l.kind, l.division_id, l.access_level",
+        params,
+    ).all()
+    return [tuple(row) for row in rows]
 
 
 def _apply_filters(built: _Builder, query: SearchQuery, division_ids: dict[str, int]) -> None:
@@ -424,34 +500,44 @@ def _multi_facets(
     return facets
 
 
-# ------------------------------------------------------------------ facet counts kept per query
+# ------------------------------------------------------------------ results kept per query
 
 
-class _FacetCache:
-    """Facet counts (and so the total) of recent queries, valid while the catalog is unchanged.
+@dataclass(frozen=True)
+class _Kept:
+    """What a query found: its count cube, multi-valued facet rows and ranked ids (None: not yet)."""
+
+    cube: list[tuple[Any, ...]]
+    facet_rows: list[tuple[str, str, int]] | None = None
+    ranked: list[int] | None = None
+
+
+class _KeptResults:
+    """Facet counts (so the total) and rankings of recent queries, valid while the catalog is unchanged.
 
     Counting every hit of a broad word by kind, division and access level costs about a
     microsecond per hit (33 ms for the 33,000 hits of "medic*" on SQLite, 250 ms on PostgreSQL),
-    and broad words are the queries people repeat. An entry is keyed by the catalog's stamp (the
-    latest `updated_at` and the highest id: every listing change moves one of them, and listings
-    are never deleted), so a change is visible to the next search. Raw rows are kept, never
-    labels, so renaming a division shows at once. Per process, thread-safe, least recently used
-    entries dropped first.
+    and ranking them by relevance about as much again; broad words are the queries people repeat.
+    An entry is keyed by the catalog's stamp (the latest `updated_at` and the highest id: every
+    listing change moves one of them, and listings are never deleted), so a change is visible to
+    the next search. Raw rows and ids are kept, never labels or listings, so renaming a division
+    or editing a title shows at once. Per process, thread-safe, least recently used entries
+    dropped first; an entry is a few kilobytes (at most FACET_SCAN_LIMIT ids).
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._entries: OrderedDict[Any, _Kept] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: Any) -> _Kept | None:
         with self._lock:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: Any, value: _Kept) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
@@ -463,13 +549,13 @@ class _FacetCache:
             self._entries.clear()
 
 
-FACET_CACHE_SIZE = 512
-_facet_cache = _FacetCache(FACET_CACHE_SIZE)
+KEPT_RESULTS_SIZE = 512
+_kept_results = _KeptResults(KEPT_RESULTS_SIZE)
 
 
-def clear_facet_cache() -> None:
-    """Forget every kept count (benchmarks measuring the first request of a query use this)."""
-    _facet_cache.clear()
+def clear_kept_results() -> None:
+    """Forget every kept count and ranking (to measure the first request of a query)."""
+    _kept_results.clear()
 
 
 def _database_key(db: Session) -> str:

@@ -11,10 +11,11 @@ worker on 127.0.0.1 and answers the requests one at a time; the script stops bot
 Targets on SQLite: p95 ≤ 50 ms for the page, ≤ 30 ms for the API, and ≤ 0.5 × Datasette's p95
 with `_nosuggest=1`.
 
-The timed requests repeat the mix's queries, so they find the facet counts our server keeps per
-query; the last column times the first request for each distinct query (in a fresh server per
-mode), which pays for counting every hit. `--reuse` measures the databases of an earlier
-`--workdir` run again instead of rebuilding them (about five minutes).
+The timed requests repeat the mix's queries, so they find the counts and rankings our server keeps
+per query until the catalog changes; the "first request" column times the first request for each
+distinct query (in a fresh server per mode), which counts and ranks every hit. A second table
+breaks p50 / p95 down by query class. `--reuse` measures the databases of an earlier `--workdir`
+run again instead of rebuilding them (about five minutes).
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def timed(urls: Sequence[str]) -> tuple[list[float], int, list[float]]:
     """Latencies in ms of sequential GETs, after one pass over the distinct URLs.
 
     That first pass is timed too and returned third: the first request for each query, before
-    anything the server keeps per query (our facet counts) can help.
+    anything the server keeps per query (our counts and rankings) can help.
     """
     with httpx.Client(timeout=60) as client:
         first = []
@@ -258,7 +259,7 @@ def measure_ours(url: str, queries: Sequence[Query], work: Path, label: str) -> 
     for mode, path in (("page", "/catalog"), ("api", "/api/v1/listings")):
         with server(command, f"{base}/catalog", env, work / f"ours-{label}-{mode}.log"):
             httpx.get(f"{base}/healthz", timeout=30)
-            results[mode] = summary(*timed(our_urls(base, path, queries)))
+            results[mode] = summary(*timed(our_urls(base, path, queries)), queries)
             if mode == "api":
                 lone_quote = httpx.get(f"{base}/api/v1/listings", params={"q": '"'}, timeout=30)
                 results["api"]["lone_quote"] = lone_quote.status_code
@@ -296,7 +297,7 @@ def measure_datasette(
             ("api _nosuggest=1", True, nosuggest),
         ):
             urls = [datasette_url(harness, base, q, as_json, extra) for q in queries]
-            results[mode] = summary(*timed(urls))
+            results[mode] = summary(*timed(urls), queries)
         lone_quote = httpx.get(datasette_url(harness, base, Query("odd", '"'), True), timeout=30)
         results["api"]["lone_quote"] = lone_quote.status_code
     return results
@@ -312,18 +313,25 @@ def datasette_url(
     return f"{base}{path}?{urlencode([*harness.FACETS, ('_size', '20'), *extra])}"
 
 
-def summary(latencies: list[float], errors: int, first: Sequence[float] = ()) -> dict:
-    def pct(values: Sequence[float], p: float) -> float:
-        ordered = sorted(values)
-        k = (len(ordered) - 1) * p / 100
-        low = int(k)
-        high = min(low + 1, len(ordered) - 1)
-        return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+def pct(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
-    result = {"n": len(latencies), "errors": errors}
+
+def summary(
+    latencies: list[float], errors: int, first: Sequence[float], queries: Sequence[Query]
+) -> dict:
+    """Percentiles of a run, also per query class (`queries[i]` was timed as `latencies[i]`)."""
+    result: dict = {"n": len(latencies), "errors": errors}
     result.update(p50=pct(latencies, 50), p95=pct(latencies, 95))
-    if first:
-        result.update(first_n=len(first), first_p50=pct(first, 50), first_p95=pct(first, 95))
+    result.update(first_n=len(first), first_p50=pct(first, 50), first_p95=pct(first, 95))
+    by_class: dict[str, list[float]] = {}
+    for query, latency in zip(queries, latencies, strict=True):
+        by_class.setdefault(query.category, []).append(latency)
+    result["classes"] = {c: (pct(v, 50), pct(v, 95)) for c, v in by_class.items()}
     return result
 
 
@@ -347,11 +355,25 @@ def table(machine: str, rows: int, results: dict[str, dict[str, dict]]) -> str:
                     f"{r['p95'] / datasette[f'{mode} _nosuggest=1']['p95']:.2f}",
                 ]
             errors = f" ({r['errors']} errors)" if r["errors"] else ""
-            first = f"{r['first_p50']:.1f} / {r['first_p95']:.1f}" if "first_p50" in r else ""
+            first = f"{r['first_p50']:.1f} / {r['first_p95']:.1f}"
             lines.append(
                 f"| {machine} | {rows:,} | {engine} | {mode}{errors} | {r['p50']:.1f} | "
                 f"{r['p95']:.1f} | {ratios[0]} | {ratios[1]} | {first} |"
             )
+    return "\n".join(lines)
+
+
+def class_table(results: dict[str, dict[str, dict]]) -> str:
+    """p50 / p95 ms per query class, to see which part of the mix sets the p95."""
+    classes = [category for category, _ in MIX]
+    lines = [
+        "| engine | mode | " + " | ".join(f"{c} p50 / p95" for c in classes) + " |",
+        "|---|---|" + "---|" * len(classes),
+    ]
+    for engine, modes in results.items():
+        for mode, r in modes.items():
+            cells = [f"{r['classes'][c][0]:.1f} / {r['classes'][c][1]:.1f}" for c in classes]
+            lines.append(f"| {engine} | {mode} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -412,6 +434,8 @@ def main() -> None:
             results[engine] = measure_ours(url, queries, work, engine.split()[-1].strip("()"))
         print()
         print(table(machine, len(rows), results))
+        print()
+        print(class_table(results))
         quotes = {e: m["api"].get("lone_quote") for e, m in results.items()}
         print()
         print("HTTP status for a lone '\"': " + ", ".join(f"{e} {s}" for e, s in quotes.items()))

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event, update
 from sqlmodel import col, select
 
 from marketplace.catalog import search as search_module
 from marketplace.catalog.models import Listing
-from marketplace.catalog.search import SearchQuery, search_listings
+from marketplace.catalog.search import (
+    FacetValue,
+    SearchQuery,
+    Term,
+    fts5_terms_expression,
+    query_terms,
+    search_listings,
+    tsquery_terms_expression,
+)
 from marketplace.catalog.services import division_maps
+from marketplace.controllers.catalog import facet_links, query_string, toggle
 from tests.marketplace.test_catalog import catalog, dataset, harvest
 
 
@@ -156,3 +166,144 @@ def test_most_reused_sort_puts_the_most_reused_first_with_or_without_words(curat
     assert ids[:3] == ["c-4", "c-3", "c-1"]
     ids, total, _ = found(curated, q="hospital beds", sort="reused")
     assert ids == ["c-3", "c-1", "c-2"] and total == 3
+
+
+@pytest.mark.parametrize(
+    ("q", "terms", "fts5", "tsquery"),
+    [
+        ("", [], "", ""),
+        ('"', [], "", ""),
+        ("hosp", [Term(("hosp",), True)], '"hosp"*', "'hosp':*"),
+        ("of", [Term(("of",), False)], '"of"', "'of'"),
+        # A closed quote is an exact phrase: no completions, the words in order.
+        (
+            '"Hospital Beds"',
+            [Term(("hospital", "beds"), False)],
+            '"hospital beds"',
+            "('hospital' <-> 'beds')",
+        ),
+        # Punctuation inside a phrase splits words as the index does ("COVID-19" is two words).
+        (
+            '"COVID-19 deaths, by state"',
+            [Term(("covid", "19", "deaths", "by", "state"), False)],
+            '"covid 19 deaths by state"',
+            "('covid' <-> '19' <-> 'deaths' <-> 'by' <-> 'state')",
+        ),
+        # A quote still open is a phrase being typed: its last word finds completions.
+        (
+            '"hospital be',
+            [Term(("hospital", "be"), False)],
+            '"hospital be"',
+            "('hospital' <-> 'be')",
+        ),
+        (
+            '"hospital bed',
+            [Term(("hospital", "bed"), True)],
+            '"hospital bed"*',
+            "('hospital' <-> 'bed':*)",
+        ),
+        ('"beds"', [Term(("beds",), False)], '"beds"', "'beds'"),
+        (
+            'county "hospital beds" county',
+            [Term(("county",), True), Term(("hospital", "beds"), False)],
+            '"county"* "hospital beds"',
+            "'county':* & ('hospital' <-> 'beds')",
+        ),
+        (
+            "NEAR( x* -y",
+            [Term(("near",), True), Term(("x",), False), Term(("y",), False)],
+            '"near"* "x" "y"',
+            "'near':* & 'x' & 'y'",
+        ),
+    ],
+)
+def test_query_terms_become_the_same_expression_on_both_engines(q, terms, fts5, tsquery):
+    assert query_terms(q) == terms
+    assert fts5_terms_expression(terms) == fts5
+    assert tsquery_terms_expression(terms) == tsquery
+
+
+def test_query_terms_keep_at_most_max_tokens_words():
+    words = [f"w{i}x" for i in range(30)]
+    loose = query_terms(" ".join(words))
+    quoted = query_terms('"' + " ".join(words) + '" extra')
+    assert len(loose) == search_module.MAX_TOKENS
+    assert [len(t.words) for t in quoted] == [search_module.MAX_TOKENS]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # The phrase in a title or a description, never the words apart or in another order.
+        ('"hospital beds"', ["c-1", "c-2", "c-3"]),
+        ('"beds hospital"', []),
+        ('"staffed beds"', []),
+        ('"hospital beds" state', ["c-2"]),
+        # An open quote while typing: the last word is a prefix.
+        # (Two letters stay whole words; English stop words such as "be" would not count on PostgreSQL.)
+        ('"hospital bd', []),
+        ('"hospital bed', ["c-1", "c-2", "c-3"]),
+        # A quoted word is a whole word (stemmed), not a prefix.
+        ('"vacc"', []),
+        ('"vaccinations"', ["c-5", "c-4"]),
+    ],
+)
+def test_quoted_words_are_an_exact_phrase_on_both_engines(curated, q, expected):
+    ids, total, _ = found(curated, q=q)
+    assert ids == expected
+    assert total == len(expected)
+
+
+def _statements(db) -> list[str]:
+    seen: list[str] = []
+    event.listen(db.connection(), "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_a_repeated_query_is_answered_from_kept_results_until_the_catalog_changes(curated):
+    first = found(curated, q="beds")
+    seen = _statements(curated)
+    again = found(curated, q="beds")
+    assert again == first
+    # Only the catalog's stamp (and the identifiers looked up by `found`) were read.
+    assert sum("listing_fts" in sql or "search_vector" in sql for sql in seen) == 0
+    harvest(curated, "more.json", catalog(dataset("m-1", "Beds by County")))
+    ids, total, _ = found(curated, q="beds")
+    assert total == first[1] + 1 and "m-1" in ids
+
+
+def test_most_reused_order_is_never_kept(curated):
+    """Approving a reuse raises reuse_count without moving the catalog's stamp."""
+    ids, _, _ = found(curated, sort="reused")
+    last = curated.exec(select(Listing).where(Listing.identifier == ids[-1])).one()
+    curated.execute(update(Listing).where(col(Listing.id) == last.id).values(reuse_count=5))
+    curated.commit()
+    assert found(curated, sort="reused")[0][0] == ids[-1]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        SearchQuery(),
+        SearchQuery(q="hospital beds & co", sort="modified", page=3),
+        SearchQuery(q="é?=/", keyword=("beds", "a&b"), access_level=("public",)),
+        SearchQuery(division=("CDC", "External"), theme=("Health Care",), include_retired=True),
+    ],
+)
+def test_facet_links_are_the_query_with_one_value_toggled(query):
+    facets = {
+        "kind": [FacetValue("dataset", "Dataset", 3, False)],
+        "division": [FacetValue("CDC", "CDC", 2, "CDC" in query.division)],
+        "access_level": [FacetValue("public", "Public", 1, "public" in query.access_level)],
+        "keyword": [FacetValue("beds", "beds", 2, False), FacetValue("a&b", "a&b", 1, False)],
+        "theme": [FacetValue("Health Care", "Health Care", 1, False)],
+    }
+    links = facet_links(query, facets)
+    for name, values in facets.items():
+        expected = [
+            "/catalog?"
+            + query_string(query, page=1, **{name: toggle(getattr(query, name), v.value)})
+            for v in values
+        ]
+        assert [href for _, href in links[name]] == expected
+        assert [item for item, _ in links[name]] == values
