@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+import msgspec
+from sqlalchemy import Text, cast, func
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import AccessLevel, Listing, ListingStatus
-from marketplace.catalog.services import public_records
+from marketplace.catalog.records import record_from_json
+from marketplace.catalog.services import without_links
 from marketplace.dcat import (
     DatasetRecord,
     ExportResult,
@@ -32,9 +35,47 @@ class ExportReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _public_records(db: Session) -> Iterator[DatasetRecord]:
-    # Exports are public documents: restricted-public distribution URLs are removed.
-    yield from public_records(db)
+_decode_record = msgspec.json.Decoder(DatasetRecord).decode
+
+
+def stored_record(text: str) -> DatasetRecord:
+    """The record a listing stores (`record_to_json`), read from its JSON text.
+
+    Decoding straight into the dataclass takes half the time of `json.loads` and
+    `record_from_json`. A stored value of a type the record does not declare fails that strict
+    decoding and is read by `record_from_json`, which accepts it, so both give the same record.
+    """
+    try:
+        return _decode_record(text)
+    except msgspec.MsgspecError:
+        return record_from_json(json.loads(text))
+
+
+def public_records(db: Session, batch: int = 1000) -> Iterator[DatasetRecord]:
+    """The exported listings' records in id order, as the public sees them, `batch` rows a query.
+
+    Published public and restricted-public listings, read as JSON text (PostgreSQL's driver would
+    otherwise parse it into dicts first). Pages follow the id, so memory stays flat.
+    """
+    last_id = 0
+    while True:
+        rows = db.exec(
+            select(Listing.id, Listing.access_level, cast(Listing.record, Text))
+            .where(
+                Listing.status == ListingStatus.PUBLISHED,
+                col(Listing.access_level).in_([AccessLevel.PUBLIC, AccessLevel.RESTRICTED]),
+                col(Listing.id) > last_id,
+            )
+            .order_by(col(Listing.id))
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for _, access_level, text in rows:
+            record = stored_record(text)
+            # Exports are public documents: restricted-public distribution URLs are removed.
+            yield record if access_level == AccessLevel.PUBLIC else without_links(record)
+        last_id = rows[-1][0]
 
 
 def stream_export(
@@ -48,7 +89,7 @@ def stream_export(
         )
 
     def counted() -> Iterator[DatasetRecord]:
-        for record in _public_records(db):
+        for record in public_records(db):
             report.exported += 1
             yield record
 
@@ -66,7 +107,7 @@ def validation_report(db: Session, version: str = "1.1") -> ExportReport:
     """Check every exportable listing; the report lists those left out, with the reasons."""
     convert = dataset_to_v11 if version == "1.1" else dataset_to_v30
     report = ExportReport()
-    for record in _public_records(db):
+    for record in public_records(db):
         result = convert(record, check=True)
         if result.data is None or result.errors:
             report.skipped.append(
