@@ -9,12 +9,14 @@ the PDF all show.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from procurement.charts import ChartData, ChartKind, Series
 from procurement.costs import (
@@ -204,9 +206,8 @@ class LicenceFact:
         licence_id: the licence's id.
         name: product (or vendor) for tables.
         owner: the code of the division that bought it.
-        terms: the licence as licensing reads it; None when it matters neither for seats nor for
-            renewals (not active on the as-of day, not due within 120 days), which saves building
-            thousands of them for the all-time report.
+        terms: the licence as licensing reads it; None when its recorded terms are invalid (the
+            licence form would refuse them), so it counts for cost but not for seats or renewals.
         obligated_cents: the obligated amount of the licence's purchase.
         pop_start: first day of the purchase's period of performance (else the term's).
         pop_end: last day of it, inclusive.
@@ -453,14 +454,26 @@ def fiscal_year_spend(cells: Iterable[SpendCell], fy: int) -> int:
 
 def licence_cost_and_uses(licences: Iterable[LicenceFact], period: Period) -> tuple[int, int]:
     """Cost of the licences in a period and their uses in it (licences in use during it only)."""
+    kept = _kept_results(("period", period))
     cost = uses = 0
     for licence in licences:
         if licence.pop_end < period.start or licence.pop_start > period.end:
             continue
-        cost += cost_in_period_cents(
-            licence.obligated_cents, licence.pop_start, licence.pop_end, period.start, period.end
-        )
-        uses += len(uses_in_period(licence.owner, licence.reuses, period.start, period.end))
+        key = _cost_key(licence)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = (
+                cost_in_period_cents(
+                    licence.obligated_cents,
+                    licence.pop_start,
+                    licence.pop_end,
+                    period.start,
+                    period.end,
+                ),
+                len(uses_in_period(licence.owner, licence.reuses, period.start, period.end)),
+            )
+        cost += found[0]
+        uses += found[1]
     return cost, uses
 
 
@@ -470,29 +483,80 @@ def cost_per_reuse_over_time(
     """(cost, uses) per period across the licences, from `costs.cost_per_reuse_series`."""
     if not periods:
         return ()
+    kept = _kept_results(("series", tuple(periods)))
     starts = [p.start for p in periods]
     ends = [p.end for p in periods]
     costs = [0] * len(periods)
     uses = [0] * len(periods)
     for licence in licences:
-        # Only the periods the licence is in use during: the others get neither cost nor a use
-        # (and cost_by_period_cents would give them 0 cents anyway).
-        first = bisect_left(ends, licence.pop_start)
-        last = bisect_right(starts, licence.pop_end)
-        if first >= last:
-            continue
-        series = cost_per_reuse_series(
-            licence.obligated_cents,
-            licence.pop_start,
-            licence.pop_end,
-            licence.owner,
-            licence.reuses,
-            periods[first:last],
-        )
-        for index, point in enumerate(series, start=first):
-            costs[index] += point.cost_cents
-            uses[index] += len(point.uses)
+        key = _cost_key(licence)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = _licence_series(licence, periods, starts, ends)
+        first, points = found
+        for index, (cost, used) in enumerate(points, start=first):
+            costs[index] += cost
+            uses[index] += used
     return tuple(zip(costs, uses, strict=True))
+
+
+def _licence_series(
+    licence: LicenceFact, periods: Sequence[Period], starts: list[date], ends: list[date]
+) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """The index of the first period a licence is in use during, and (cost, uses) from there."""
+    # Only the periods the licence is in use during: the others get neither cost nor a use
+    # (and cost_by_period_cents would give them 0 cents anyway).
+    first = bisect_left(ends, licence.pop_start)
+    last = bisect_right(starts, licence.pop_end)
+    if first >= last:
+        return first, ()
+    series = cost_per_reuse_series(
+        licence.obligated_cents,
+        licence.pop_start,
+        licence.pop_end,
+        licence.owner,
+        licence.reuses,
+        periods[first:last],
+    )
+    return first, tuple((point.cost_cents, len(point.uses)) for point in series)
+
+
+# Each licence's cost and uses, by the periods they are computed for and every value they are
+# computed from. After a change the dashboard recomputes every report, but most of its thousands
+# of licences are unchanged: their results are found here instead of prorated again. A changed
+# licence, reuse or period is a different key, so a result kept is never stale.
+RESULT_SETS_KEPT = 32
+RESULTS_KEPT_PER_SET = 50_000
+_kept: dict[tuple[object, ...], dict[tuple[object, ...], Any]] = {}
+_kept_lock = threading.Lock()
+
+
+def _kept_results(periods_key: tuple[object, ...]) -> dict[tuple[object, ...], Any]:
+    """The results kept for one period (or series of periods), emptied when it grows too large."""
+    with _kept_lock:
+        kept = _kept.get(periods_key)
+        if kept is None or len(kept) > RESULTS_KEPT_PER_SET:
+            if len(_kept) >= RESULT_SETS_KEPT:
+                del _kept[next(iter(_kept))]  # the oldest set
+            kept = _kept[periods_key] = {}
+        return kept
+
+
+def _cost_key(licence: LicenceFact) -> tuple[object, ...]:
+    """Every value a licence's cost and uses in a period depend on."""
+    return (
+        licence.obligated_cents,
+        licence.pop_start,
+        licence.pop_end,
+        licence.owner,
+        licence.reuses,
+    )
+
+
+def forget_kept_results() -> None:
+    """Forget every kept licence result, as in a new process."""
+    with _kept_lock:
+        _kept.clear()
 
 
 def seat_use(licences: Iterable[LicenceFact], day: date) -> tuple[list[UtilisationRow], int, int]:

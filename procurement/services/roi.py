@@ -12,13 +12,23 @@ import csv
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, distinct, func, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -32,6 +42,7 @@ from procurement import roi
 from procurement.charts import ChartData, data_table, format_value, summarise
 from procurement.costs import (
     Period,
+    ReuseSpan,
     annualised_cents,
     fiscal_quarter_bounds,
     fiscal_year,
@@ -292,7 +303,13 @@ def roi_report(
 
 def _inputs(db: Session, scope: _Scope, divisions: DivisionTable, today: date) -> roi.RoiInputs:
     """Every record the figures need, in about fifteen grouped queries."""
-    division_spend, psc_spend = _spend(db, scope, divisions)
+    reuses = _reuse_months(db, scope)
+    checks = _check_months(db, scope)
+    # The charts' periods are known before purchases are read (the months of the first and last
+    # purchase stand for all of them), so spend is grouped by chart period, not by month.
+    months = [*_first_and_last_months(db, scope), *(c.month for c in (*reuses, *checks))]
+    periods = roi.series_periods(scope.period, months)
+    division_spend, psc_spend = _spend(db, scope, divisions, periods)
     return roi.RoiInputs(
         period=scope.period,
         today=today,
@@ -300,8 +317,8 @@ def _inputs(db: Session, scope: _Scope, divisions: DivisionTable, today: date) -
         vendor_spend=_vendor_spend(db, scope),
         psc_spend=psc_spend,
         licences=_licences(db, scope, divisions, today),
-        reuses=_reuse_months(db, scope),
-        checks=_check_months(db, scope),
+        reuses=reuses,
+        checks=checks,
         duplicates=_duplicates(db, scope, today),
         opportunities=_opportunities(db, scope),
         listings=_listings(db, scope, divisions),
@@ -357,10 +374,15 @@ def data_stamp(db: Session) -> tuple[Any, ...]:
     )
 
 
-def clear_cache() -> None:
-    """Forget every kept report (tests and benchmarks measure the first computation)."""
+def clear_cache(*, licences: bool = False) -> None:
+    """Forget every kept report, as after a change (tests and benchmarks measure the first
+    computation); with `licences`, also the licence facts and results kept across changes, as in
+    a new process."""
     with _cache_lock:
         _cache.clear()
+    if licences:
+        _licence_facts.clear()
+        roi.forget_kept_results()
 
 
 def _cached(key: tuple[Any, ...]) -> roi.RoiReport | None:
@@ -380,7 +402,10 @@ def _remember(key: tuple[Any, ...], report: roi.RoiReport) -> None:
 
 def fiscal_years_with_data(db: Session) -> list[int]:
     """Fiscal years from the first to the last purchase start (newest first), for the form."""
-    first, last = db.exec(select(func.min(Purchase.start_on), func.max(Purchase.start_on))).one()
+    # Two queries: SQLite reads a lone MIN or MAX from one end of the index, but scans the
+    # whole index for both in one query.
+    first = db.exec(select(func.min(Purchase.start_on))).one()
+    last = db.exec(select(func.max(Purchase.start_on))).one()
     if first is None or last is None:
         return []
     return list(range(fiscal_year(last), fiscal_year(first) - 1, -1))
@@ -598,47 +623,74 @@ def _first_of_month(value: date | datetime | None) -> date | None:
     return None if value is None else date(value.year, value.month, 1)
 
 
+def _rows(db: Session, query: Any) -> Sequence[Any]:
+    """A query's rows as plain Core rows: for thousands of rows, reading them through the ORM
+    costs about as much again."""
+    return db.connection().execute(query).all()
+
+
 def _sum(column: Any) -> Any:
     """SUM as a 64-bit integer (PostgreSQL would return numeric, read as slow Decimals)."""
     return cast(func.sum(column), BigInteger)
 
 
-def _spend(
-    db: Session, scope: _Scope, divisions: DivisionTable
-) -> tuple[tuple[roi.SpendCell, ...], tuple[roi.SpendCell, ...]]:
-    """Spend by (division, month) and by (product/service code, month), from one grouped scan.
+def _first_and_last_months(db: Session, scope: _Scope) -> list[date]:
+    """The first days of the months the first and last purchases in scope start in (none
+    without a dated purchase); only the all-time report needs them."""
+    if scope.period is not None:
+        return []
+    conditions = _purchase_conditions(scope)
+    # Two queries: SQLite reads a lone MIN or MAX from one end of an index.
+    days = [
+        db.exec(select(func.min(Purchase.start_on)).where(*conditions)).one(),
+        db.exec(select(func.max(Purchase.start_on)).where(*conditions)).one(),
+    ]
+    return [date(day.year, day.month, 1) for day in days if day is not None]
 
-    SQLite sorts to group, and sorts one integer key much faster than several columns: division
-    and month are packed into one (division id × 100,000 + month index, 0 without a start date).
-    PostgreSQL groups by hashing, where `date_trunc` is the cheap month.
+
+PERIODS_PER_QUERY = 100
+
+
+def _spend(
+    db: Session, scope: _Scope, divisions: DivisionTable, periods: Sequence[Period]
+) -> tuple[tuple[roi.SpendCell, ...], tuple[roi.SpendCell, ...]]:
+    """Spend by (division, chart period) and by (product/service code, chart period).
+
+    A cell's month is the first day of its period (None for purchases without a start date):
+    procurement.roi places it in the same period as any month of it. Each period is its own
+    range query grouped by (division, code), which SQLite reads in order from the covering index
+    (division, code, start, amount) without sorting 100,000 rows; the queries go as one UNION ALL.
     """
     conditions = _purchase_conditions(scope)
-    cells: list[tuple[int, date | None, str | None, int, int]] = []
-    if _is_sqlite(db):
-        key = (
-            col(Purchase.division_id) * 100_000 + func.coalesce(_month_index(Purchase.start_on), 0)
-        ).label("k")
-        for packed, psc, cents, count in db.exec(
-            select(key, Purchase.psc, _sum(Purchase.obligated_cents), func.count())
-            .where(*conditions)
-            .group_by(key, Purchase.psc)
-        ).all():
-            division_id, index = divmod(int(packed), 100_000)
-            cells.append((division_id, _month_of(index), psc, int(cents or 0), int(count)))
-    else:
-        month = func.date_trunc("month", Purchase.start_on).label("month")
-        for division_id, psc, first, cents, count in db.exec(
-            select(
-                Purchase.division_id,
-                Purchase.psc,
-                month,
-                _sum(Purchase.obligated_cents),
-                func.count(),
+    columns = (Purchase.division_id, Purchase.psc, _sum(Purchase.obligated_cents), func.count())
+    undated = (
+        select(literal(-1), *columns)
+        .where(*conditions, col(Purchase.start_on).is_(None))
+        .group_by(Purchase.division_id, Purchase.psc)
+    )
+    rows: list[Any] = []
+    for first in range(0, max(len(periods), 1), PERIODS_PER_QUERY):
+        parts = [
+            select(literal(index), *columns)
+            .where(
+                *conditions,
+                col(Purchase.start_on) >= period.start,
+                col(Purchase.start_on) <= period.end,
             )
-            .where(*conditions)
-            .group_by(Purchase.division_id, Purchase.psc, month)
-        ).all():
-            cells.append((division_id, _first_of_month(first), psc, int(cents or 0), int(count)))
+            .group_by(Purchase.division_id, Purchase.psc)
+            for index, period in enumerate(periods[first : first + PERIODS_PER_QUERY], start=first)
+        ]
+        rows += _rows(db, union_all(*parts, undated) if first == 0 else union_all(*parts))
+    cells = [
+        (
+            division_id,
+            periods[index].start if index >= 0 else None,
+            psc,
+            int(cents or 0),
+            int(count),
+        )
+        for index, division_id, psc, cents, count in rows
+    ]
     by_division: dict[tuple[str, date | None], list[int]] = {}
     by_psc: dict[tuple[str, date | None], list[int]] = {}
     for division_id, day, psc, cents, count in cells:
@@ -659,9 +711,9 @@ def _vendor_spend(db: Session, scope: _Scope) -> tuple[roi.SpendCell, ...]:
     """Spend by month of the few vendors with the most spend in scope."""
     conditions = _purchase_conditions(scope)
     total = _sum(Purchase.obligated_cents)
-    # "+ 0": grouping by the bare column makes SQLite walk the vendor index and look up every
-    # row's amount, three times slower than scanning the table and sorting.
-    vendor = (col(Purchase.vendor_id) + 0).label("vendor")
+    # Grouped by the bare column, SQLite reads the covering index (vendor, start, amount) in
+    # vendor order and needs no sort to group.
+    vendor = col(Purchase.vendor_id)
     top = [
         row[0]
         for row in db.exec(
@@ -678,11 +730,12 @@ def _vendor_spend(db: Session, scope: _Scope) -> tuple[roi.SpendCell, ...]:
     month = (
         _month_index(Purchase.start_on) if sqlite else func.date_trunc("month", Purchase.start_on)
     ).label("month")
-    rows = db.exec(
+    rows = _rows(
+        db,
         select(Purchase.vendor_id, month, total, func.count())
         .where(*conditions, col(Purchase.vendor_id).in_(top))
-        .group_by(Purchase.vendor_id, month)
-    ).all()
+        .group_by(Purchase.vendor_id, month),
+    )
     names = {
         vendor_id: name
         for vendor_id, name in db.exec(
@@ -747,51 +800,67 @@ def _licences(
                 and_(deadline >= today, deadline <= horizon),
             )
         )
-    rows = db.exec(query).all()
+    rows = _rows(db, query)
     if not rows:
         return ()
     # Spans of every licence are read faster than through a list of thousands of ids.
     spans = reuse_spans_by_licence(db, None if len(rows) > 500 else [row[0] for row in rows])
     facts = []
     for row in rows:
-        (licence_id, licence_scope, listed, seats, owner_seats, term_start, term_end) = row[:7]
-        (renewal_on, auto_renew, renewal_cost, policy, dua, price) = row[7:13]
-        division_id, obligated, start_on, end_on, product, piid = row[13:]
-        owner = divisions.code(division_id) or "?"
-        deadline = renewal_on or term_end
-        terms = None
-        if term_start <= as_of <= term_end or today <= deadline <= horizon:
-            # Terms the licence form would refuse count for cost, not for seats or renewals.
-            with contextlib.suppress(KeyError, ValueError):
-                terms = LicenceTerms(
-                    owner_division=owner,
-                    scope=_SCOPES[licence_scope],
-                    listed_divisions=frozenset(c for c in (listed or "").split(",") if c),
-                    seats=seats,
-                    term_start=term_start,
-                    term_end=term_end,
-                    renewal_date=renewal_on,
-                    auto_renew=auto_renew,
-                    renewal_cost_cents=renewal_cost,
-                    reuse_policy=_POLICIES[policy],
-                    dua_required=dua,
-                    price_per_seat_cents=price,
-                )
-        first = start_on or term_start
-        facts.append(
-            roi.LicenceFact(
-                licence_id=licence_id,
-                name=product or piid,
-                owner=owner,
-                terms=terms,
-                obligated_cents=obligated,
-                pop_start=first,
-                pop_end=max(end_on or term_end, first),
-                owner_seats=owner_seats,
-                reuses=tuple(spans.get(licence_id, ())),
-            )
-        )
+        owner = divisions.code(row[13]) or "?"
+        reuses = tuple(spans.get(row[0], ()))
+        key = (tuple(row), owner, reuses)
+        fact = _licence_facts.get(key)
+        if fact is None:
+            fact = _licence_fact(row, owner, reuses)
+            if len(_licence_facts) >= LICENCE_FACTS_KEPT:
+                _licence_facts.clear()
+            _licence_facts[key] = fact
+        facts.append(fact)
     return tuple(facts)
+
+
+# Licence facts by every value they are built from. The all-time report builds one per licence;
+# after a change most licences' values are unchanged, so their facts (and the cost series
+# procurement.roi keeps per fact) are reused instead of rebuilt. A changed value is a new key.
+LICENCE_FACTS_KEPT = 100_000
+_licence_facts: dict[tuple[Any, ...], roi.LicenceFact] = {}
+
+
+def _licence_fact(row: Any, owner: str, reuses: tuple[ReuseSpan, ...]) -> roi.LicenceFact:
+    """A licence row of `_licences` as procurement.roi reads it."""
+    (licence_id, licence_scope, listed, seats, owner_seats, term_start, term_end) = row[:7]
+    (renewal_on, auto_renew, renewal_cost, policy, dua, price) = row[7:13]
+    _, obligated, start_on, end_on, product, piid = row[13:]
+    terms = None
+    # Terms the licence form would refuse count for cost, not for seats or renewals.
+    with contextlib.suppress(KeyError, ValueError):
+        terms = LicenceTerms(
+            owner_division=owner,
+            scope=_SCOPES[licence_scope],
+            listed_divisions=frozenset(c for c in (listed or "").split(",") if c),
+            seats=seats,
+            term_start=term_start,
+            term_end=term_end,
+            renewal_date=renewal_on,
+            auto_renew=auto_renew,
+            renewal_cost_cents=renewal_cost,
+            reuse_policy=_POLICIES[policy],
+            dua_required=dua,
+            price_per_seat_cents=price,
+        )
+    first = start_on or term_start
+    return roi.LicenceFact(
+        licence_id=licence_id,
+        name=product or piid,
+        owner=owner,
+        terms=terms,
+        obligated_cents=obligated,
+        pop_start=first,
+        pop_end=max(end_on or term_end, first),
+        owner_seats=owner_seats,
+        reuses=reuses,
+    )
 
 
 def _reuse_conditions(scope: _Scope) -> list[ColumnElement[bool]]:
@@ -972,44 +1041,39 @@ def _duplicates(db: Session, scope: _Scope, today: date) -> tuple[roi.DuplicateF
             select(DuplicateDecision.key_a, DuplicateDecision.key_b, DuplicateDecision.decision)
         ).all()
     }
-    a, b = aliased(Purchase), aliased(Purchase)
-    facts_of = (Purchase.award_key, *_PAIR_COLUMNS)
-    kept = db.exec(
-        select(
-            DuplicateScanPair.key_a,
-            DuplicateScanPair.key_b,
-            DuplicateScanPair.estimated_avoidable_cents,
-            *(getattr(a, c.key) for c in _PAIR_COLUMNS),
-            *(getattr(b, c.key) for c in _PAIR_COLUMNS),
-        )
-        .join(a, col(a.award_key) == DuplicateScanPair.key_a)
-        .join(b, col(b.award_key) == DuplicateScanPair.key_b)
-    ).all()
-    width = len(_PAIR_COLUMNS)
-    pairs: dict[tuple[str, str], tuple[int, _PairSide, _PairSide]] = {
-        (row[0], row[1]): (
-            int(row[2]),
-            _PairSide(*row[3 : 3 + width]),
-            _PairSide(*row[3 + width :]),
-        )
-        for row in kept
+    # The kept pairs first, then their purchases by key: joined in one query, SQLite's planner
+    # may scan every purchase to probe the (often small) pair table.
+    kept = {
+        (key_a, key_b): int(cents)
+        for key_a, key_b, cents in db.exec(
+            select(
+                DuplicateScanPair.key_a,
+                DuplicateScanPair.key_b,
+                DuplicateScanPair.estimated_avoidable_cents,
+            )
+        ).all()
     }
     missing = [
         pair for pair, decision in decisions.items()
-        if decision == Decision.CONFIRMED and pair not in pairs
+        if decision == Decision.CONFIRMED and pair not in kept
     ]  # fmt: skip
-    if missing:
-        keys = sorted({key for pair in missing for key in pair})
-        found: dict[str, _PairSide] = {}
-        for start in range(0, len(keys), 500):
-            for row in db.exec(
-                select(*facts_of).where(col(Purchase.award_key).in_(keys[start : start + 500]))
-            ).all():
-                found[row[0]] = _PairSide(*row[1:])
-        for key_a, key_b in missing:
-            if key_a in found and key_b in found:
-                pa, pb = found[key_a], found[key_b]
-                pairs[(key_a, key_b)] = (_avoidable(pa, pb), pa, pb)
+    keys = sorted({key for pair in (*kept, *missing) for key in pair})
+    found: dict[str, _PairSide] = {}
+    for start in range(0, len(keys), 500):
+        for row in db.exec(
+            select(Purchase.award_key, *_PAIR_COLUMNS).where(
+                col(Purchase.award_key).in_(keys[start : start + 500])
+            )
+        ).all():
+            found[row[0]] = _PairSide(*row[1:])
+    pairs: dict[tuple[str, str], tuple[int, _PairSide, _PairSide]] = {}
+    for (key_a, key_b), cents in kept.items():
+        if key_a in found and key_b in found:
+            pairs[(key_a, key_b)] = (cents, found[key_a], found[key_b])
+    for key_a, key_b in missing:
+        if key_a in found and key_b in found:
+            pa, pb = found[key_a], found[key_b]
+            pairs[(key_a, key_b)] = (_avoidable(pa, pb), pa, pb)
     facts = []
     for pair, (cents, pa, pb) in sorted(pairs.items()):
         decision = decisions.get(pair)

@@ -246,14 +246,35 @@ def populate(url: str, args: argparse.Namespace) -> dict[str, int]:
     }
 
 
+def change_a_purchase(engine, purchase_id: int, step: int) -> None:
+    """A real change, as an officer correcting an amount makes: one licensed purchase's amount
+    and `updated_at` move, so every kept report is stale and that licence's cost is recomputed."""
+    from sqlalchemy import update
+
+    from procurement.models import Purchase
+
+    with engine.begin() as connection:
+        connection.execute(
+            update(Purchase)
+            .where(Purchase.id == purchase_id)
+            .values(
+                obligated_cents=Purchase.obligated_cents + 1,
+                updated_at=datetime(2026, 11, 27, tzinfo=UTC) + timedelta(seconds=step),
+            )
+        )
+
+
 def measure(url: str, workdir: Path, rounds: int) -> dict[str, list[float]]:
-    """Milliseconds per request through the app: the dashboard page computed from the records
-    ("cold": the kept reports are cleared first, as after any change), the page again while the
-    data is unchanged ("warm"), the htmx fragment (warm), and the PDF (cold, in seconds)."""
+    """Milliseconds per request through the app: the dashboard page right after a change to one
+    licensed purchase ("cold"), the page again while the data is unchanged ("warm"), the htmx
+    fragment (warm), the page in a new process with nothing kept ("first"), and the PDF (cold,
+    in seconds)."""
     from litestar.testing import TestClient
+    from sqlalchemy import create_engine, select
 
     from marketplace.app import create_app
     from marketplace.db import Database
+    from procurement.models import Licence
     from procurement.services.roi import clear_cache
     from tests.support import login, make_user, settings_for
 
@@ -263,8 +284,13 @@ def measure(url: str, workdir: Path, rounds: int) -> dict[str, list[float]]:
         make_user(db, "bench.leader@hhs.gov", division="OS", roles=("leadership",))
     database.dispose()
     timings: dict[str, list[float]] = {
-        name: [] for name in ("cold", "warm", "htmx", "pdf", "cold_cpu", "warm_cpu")
+        name: [] for name in ("cold", "warm", "htmx", "first", "pdf", "cold_cpu", "warm_cpu")
     }
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        changed = connection.execute(
+            select(Licence.purchase_id).order_by(Licence.id).limit(rounds * len(MIX))
+        ).scalars().all()  # fmt: skip
 
     def timed(name: str, path: str, **headers: str) -> bytes:
         # Wall time, and this process's CPU time: on a shared machine the second shows what the
@@ -283,9 +309,12 @@ def measure(url: str, workdir: Path, rounds: int) -> dict[str, list[float]]:
         login(client, "bench.leader@hhs.gov")
         for query in MIX:  # warm-up: templates compiled, fonts loaded
             client.get(f"/procurement/reports/roi?{query}")
-        for _ in range(rounds):
-            for query in MIX:
-                clear_cache()
+        for query in MIX:
+            clear_cache(licences=True)
+            timed("first", f"/procurement/reports/roi?{query}")
+        for round_ in range(rounds):
+            for step, query in enumerate(MIX, start=round_ * len(MIX)):
+                change_a_purchase(engine, changed[step % len(changed)], step)
                 timed("cold", f"/procurement/reports/roi?{query}")
                 timed("warm", f"/procurement/reports/roi?{query}")
                 timed("htmx", f"/procurement/reports/roi?{query}", **{"HX-Request": "true"})
@@ -293,6 +322,7 @@ def measure(url: str, workdir: Path, rounds: int) -> dict[str, list[float]]:
             clear_cache()
             pdf = timed("pdf", "/procurement/reports/roi.pdf")
             assert pdf.startswith(b"%PDF")
+    engine.dispose()
     timings["pdf_kb"] = [len(pdf) / 1024]
     return timings
 
@@ -347,6 +377,10 @@ def main() -> None:
             )
             slowest = max(zip(t["cold"], [q for _ in range(args.rounds) for q in MIX], strict=True))
             print(f"{'':<11} data: {counts}; slowest cold request: {slowest[1] or 'all time'}")
+            print(
+                f"{'':<11} first view in a new process (nothing kept): "
+                f"p50 {statistics.median(t['first']):.1f}ms, max {max(t['first']):.1f}ms"
+            )
             print(f"{'':<11} load average during the run: {os.getloadavg()}", flush=True)
 
 

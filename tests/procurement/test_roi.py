@@ -301,3 +301,30 @@ def test_the_definitions_document_carries_every_definition_word_for_word():
     text = (Path(__file__).resolve().parents[2] / "docs" / "roi-definitions.md").read_text()
     for name, definition in roi.DEFINITIONS.items():
         assert f"| {roi.LABELS[name]} | `{name}` | {definition} |" in text, name
+
+
+def test_kept_licence_results_follow_a_changed_licence():
+    # Results are kept by every value they depend on: a changed licence is never served the
+    # result of its old values, and a kept result equals a fresh computation.
+    periods = roi.series_periods(FY26, [])
+    before = licence(obligated=1_200_000, reuses=EXAMPLE_REUSES)
+    changed = licence(obligated=2_400_001, reuses=EXAMPLE_REUSES[:1])
+    first = (
+        roi.cost_per_reuse_over_time([before], periods),
+        roi.licence_cost_and_uses([before], Q1),
+    )
+    again = (
+        roi.cost_per_reuse_over_time([changed], periods),
+        roi.licence_cost_and_uses([changed], Q1),
+    )
+    assert again != first
+    assert roi.cost_per_reuse_over_time([before], periods) == first[0]
+    roi.forget_kept_results()
+    assert again == (
+        roi.cost_per_reuse_over_time([changed], periods),
+        roi.licence_cost_and_uses([changed], Q1),
+    )
+    assert again[1] == (
+        cost_in_period_cents(2_400_001, FY26_START, FY26_END, Q1.start, Q1.end),
+        2,  # CDC and NIH (from November)
+    )

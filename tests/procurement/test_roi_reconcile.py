@@ -8,7 +8,7 @@ tables; each test then sums the rows itself and compares with the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, col, func, select
@@ -420,3 +420,35 @@ def test_kept_reports_are_reused_until_a_record_changes(db, data):
         _report(db, data).report.figures["invoiced_cents"]
         == approved["invoiced_cents"] - 10_000_000
     )
+
+
+def test_all_time_spend_by_fiscal_year_equals_the_purchases_starting_in_it(db, data):
+    # Spend is read grouped by chart period: each year's bars hold exactly its purchases.
+    chart = next(c for c in _report(db, data).report.charts if c.chart_id == "chart-spend-division")
+    by_label: dict[str, int] = {}
+    for series in chart.data.series:
+        for label, cents in series.points:
+            by_label[label] = by_label.get(label, 0) + cents
+    expected: dict[str, int] = {}
+    for p in data.purchases.values():
+        label = f"FY{fiscal_year(p.start_on)}" if p.start_on else "No start date"
+        expected[label] = expected.get(label, 0) + p.obligated_cents
+    assert {k: v for k, v in by_label.items() if v} == {k: v for k, v in expected.items() if v}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"fiscal_year": 2026}, {"fiscal_year": 2026, "quarter": 1}, {"division": "CDC"}],
+)
+def test_licence_results_kept_across_a_change_equal_a_fresh_computation(db, data, filters):
+    before = _report(db, data, **filters).report  # keeps every licence's facts and results
+    purchase = db.get(Purchase, data.licences["L2"].purchase_id)
+    purchase.obligated_cents += 1_000_001
+    purchase.updated_at = datetime(2030, 1, 1, tzinfo=UTC)  # moves the data stamp
+    db.add(purchase)
+    db.commit()
+    kept = _report(db, data, **filters).report
+    roi_service.clear_cache(licences=True)
+    fresh = _report(db, data, **filters).report
+    assert kept == fresh
+    assert kept.figures["licence_cost_cents"] != before.figures["licence_cost_cents"]
