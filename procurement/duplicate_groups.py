@@ -1,9 +1,10 @@
 """Kept duplicate-scan groups and the avoided spend of a check-before-you-buy outcome.
 
 Pure: the groups the duplicate and consolidation pages show are rebuilt from kept pairs and
-purchase records (an incremental scan changes only some pairs, so clusters are recomputed from all
-of them); a record's fingerprint tells an incremental scan whether the matcher would see it
-differently. Money is integer cents; periods are inclusive dates, as in `procurement.costs`.
+purchase records (an incremental scan rebuilds the clusters its changed pairs belong to); a
+record's fingerprint tells an incremental scan whether the matcher would see it differently, and
+purchase stamps and vendor rows which records may have changed since they were read. Money is
+integer cents; periods are inclusive dates, as in `procurement.costs`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from procurement.costs import annualised_cents
 from procurement.matching import ConsolidationCandidate, PurchaseRecord, cluster_avoidable_cents
 
 DUPLICATE = "duplicate"
 CONSOLIDATION = "consolidation"
+
+# What a purchase row was when read: (updated_at, vendor id, division id). Every write path that
+# changes a purchase sets updated_at; the ids tell a purchase moved to another vendor or division.
+Stamp = tuple[Any, int, int]
+# What a record takes from its vendor's row: (name, UEI, parent UEI, parent name).
+VendorFields = tuple[str, str | None, str | None, str | None]
 
 
 class Outcome(StrEnum):
@@ -93,6 +101,50 @@ def fingerprint(record: PurchaseRecord) -> str:
     """A short digest of everything the matcher reads from a record (32 hex characters)."""
     # The dataclass repr names every field with its value (astuple deep-copies: 20x slower).
     return hashlib.blake2b(repr(record).encode(), digest_size=16).hexdigest()
+
+
+def possibly_changed(
+    stamps: Mapping[str, Stamp],
+    kept_stamps: Mapping[str, Stamp],
+    records: Mapping[str, PurchaseRecord],
+    vendors: Mapping[int, VendorFields],
+    divisions: Mapping[int, str],
+) -> set[str]:
+    """Purchases whose record may differ from the one kept: read those again, keep the others.
+
+    Args:
+        stamps: award key -> stamp of every purchase now.
+        kept_stamps: award key -> stamp of every purchase when its kept record was read.
+        records: the kept records by key (purchases without a start date have none).
+        vendors: vendor id -> its fields now.
+        divisions: division id -> its code now.
+
+    Returns:
+        New purchases, purchases whose stamp moved (edited, moved to another vendor or division),
+        and purchases whose kept record shows their vendor or division otherwise than it is now
+        (a vendor renamed, given a UEI or a parent; a division renamed). Vendors and divisions
+        are compared record by record, so no stamp of theirs needs to move.
+    """
+    out: set[str] = set()
+    kept, held = kept_stamps.get, records.get  # bound once: this runs for every purchase
+    for key, stamp in stamps.items():
+        if kept(key) != stamp:
+            out.add(key)
+            continue
+        record = held(key)
+        if record is None:
+            continue  # no start date when read, and the row has not changed since
+        vendor = vendors.get(stamp[1])
+        if (
+            vendor is None
+            or vendor[0] != record.vendor_name
+            or vendor[1] != record.vendor_uei
+            or vendor[2] != record.parent_uei
+            or vendor[3] != record.parent_name
+            or divisions.get(stamp[2]) != record.division
+        ):
+            out.add(key)
+    return out
 
 
 def components(groups: Iterable[Sequence[str]]) -> list[tuple[str, ...]]:

@@ -3,16 +3,17 @@
 A full scan compares every purchase and replaces the kept results. An incremental scan (after an
 import, an edit, a vendor merge: whatever changed a purchase as the matcher sees it, found by
 comparing each record's fingerprint with the one kept) rescans only the pairs that touch the
-changed purchases, against the whole register, and rebuilds the clusters from all kept pairs.
-Pairs between unchanged purchases keep the scores of the scan that last looked at them; "Scan
-again" recomputes everything. Each scan writes its results in one transaction with its run, so a
+changed purchases, against the whole register, and rebuilds the clusters and consolidation groups
+those pairs belong to. Pairs between unchanged purchases keep the scores of the scan that last
+looked at them; "Scan again" recomputes everything. Each scan writes its results in one transaction with its run, so a
 scan that fails leaves the previous results as they were. Decisions always apply: a dismissed pair
 is never kept, a confirmed one always is.
 
 The worker keeps the matcher's context of the last scan it ran warm in memory (`_Warm`), so the
 next incremental scan updates it (`matching.update_context`) instead of rebuilding it over the
-whole register; the first scan after the worker starts, or after another process scanned, builds
-it in full.
+whole register, and reads only the purchases whose stamp (updated_at, vendor, division) moved or
+whose vendor or division reads otherwise than their warm record; the first scan after the worker
+starts, or after another process scanned, reads and builds it in full.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,17 +42,21 @@ from procurement.duplicate_groups import (
     DUPLICATE,
     Group,
     Outcome,
+    Stamp,
+    VendorFields,
     avoided_spend_cents,
     candidate_group,
     duplicate_groups,
     fingerprint,
     merged_consolidation,
+    possibly_changed,
 )
 from procurement.duplicates import (
     Decision,
     LoadedPurchases,
     decided_pairs,
     load_purchases,
+    purchase_stamps,
     require_reviewer,
 )
 from procurement.matching import (
@@ -124,12 +129,14 @@ class _Warm:
         run_id: the succeeded run that kept these purchases' fingerprints.
         context: the context over exactly the purchases that run read.
         prints: award key -> fingerprint of those purchases, as the run kept them.
+        stamps: award key -> stamp of every purchase, as read with the context's records.
     """
 
     database: str
     run_id: int
     context: MatchContext
     prints: dict[str, str]
+    stamps: dict[str, Stamp]
 
 
 # One per process: a worker runs one scan at a time. Used only when it matches the kept run and
@@ -142,10 +149,14 @@ def _database(db: Session) -> str:
 
 
 def _keep_warm(
-    db: Session, run_id: int, context: MatchContext | None, prints: dict[str, str]
+    db: Session,
+    run_id: int,
+    context: MatchContext | None,
+    prints: dict[str, str],
+    stamps: dict[str, Stamp],
 ) -> None:
     global _warm
-    _warm = None if context is None else _Warm(_database(db), run_id, context, prints)
+    _warm = None if context is None else _Warm(_database(db), run_id, context, prints, stamps)
 
 
 def _warm_for(db: Session, run_id: int, kept_prints: dict[str, str]) -> _Warm | None:
@@ -157,7 +168,7 @@ def _warm_for(db: Session, run_id: int, kept_prints: dict[str, str]) -> _Warm | 
         or warm.database != _database(db)
         or warm.prints != kept_prints
     ):
-        _keep_warm(db, 0, None, {})
+        _keep_warm(db, 0, None, {}, {})
         return None
     return warm
 
@@ -244,6 +255,10 @@ def _group_row(group: Group, run_id: int | None) -> dict[str, Any]:
     }
 
 
+# Every column of a kept group but its run: what `_group_of` reads.
+_GROUP_COLUMNS = [c for c in DuplicateScanGroup.__table__.columns if c.name != "scan_run_id"]  # type: ignore[attr-defined]
+
+
 def _insert(writer: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), 2000):
         writer.execute(insert(table), rows[start : start + 2000])
@@ -293,7 +308,7 @@ def full_scan(
         dismissed, confirmed = decided_pairs(db)
         db.commit()  # no read transaction held while comparing
         progress(1, 3, f"Comparing {len(loaded.records):,} purchases")
-        _keep_warm(db, 0, None, {})  # the kept results are about to change
+        _keep_warm(db, 0, None, {}, {})  # the kept results are about to change
         context = build_context(loaded.records)
         result = find_duplicates(
             loaded.records,
@@ -333,7 +348,7 @@ def full_scan(
     except Exception as exc:
         _fail_run(db, run_id, exc)
         raise
-    _keep_warm(db, run_id, context, prints)
+    _keep_warm(db, run_id, context, prints, loaded.stamps)
     log.info("duplicate scan", extra={"event": {"run": run_id, "kind": "full", "pairs": run.pairs}})
     return ScanOutcome(run, result, loaded)
 
@@ -352,7 +367,9 @@ def refresh_changed(
     Changed means new, edited, or seen differently by the matcher (a vendor renamed or merged);
     a removed purchase drops out of every pair and group. Without kept results, or when more
     than FULL_SCAN_SHARE of a register of FULL_SCAN_MIN purchases or more changed, this runs a
-    full scan instead.
+    full scan instead. Only the clusters and consolidation groups a rescanned purchase or a new
+    pair belongs to are rebuilt and written: the others hold no changed purchase, so rebuilding
+    them would give them back as they are.
 
     Args:
         trigger: what started it ("import run 12", "periodic refresh").
@@ -377,62 +394,47 @@ def refresh_changed(
         return None
     started = time.perf_counter()
     progress(0, 4, "Loading purchases")
-    loaded = load_purchases(db)
-    records = {r.key: r for r in loaded.records}
+    # Bulk reads go through the connection: plain rows without the ORM's per-row work.
     kept_prints: dict[str, str] = dict(
-        db.exec(select(DuplicateScanPurchase.award_key, DuplicateScanPurchase.fingerprint)).all()
+        db.connection()
+        .execute(select(DuplicateScanPurchase.award_key, DuplicateScanPurchase.fingerprint))
+        .all()
     )
     assert last.id is not None
     warm = _warm_for(db, last.id, kept_prints)
-    if warm is not None:
-        # The warm context holds the very records behind the kept fingerprints: comparing
-        # records finds the same changes as comparing fingerprints, without hashing them all.
-        parsed = warm.context.parsed
-        changed = {
-            key
-            for key, record in records.items()
-            if (known := parsed.get(key)) is None or known.record != record
-        }
-        prints = {key: fingerprint(records[key]) for key in changed}
-    else:
-        prints = {key: fingerprint(record) for key, record in records.items()}
-        changed = {key for key, value in prints.items() if kept_prints.get(key) != value}
-    removed = set(kept_prints) - set(records)
+    changes = _changes_since(db, warm) if warm is not None else _changes_by_print(db, kept_prints)
+    changed, removed = changes.changed, changes.removed
     if not changed and not removed:
+        if warm is not None:  # stamps that moved without a change need no second look
+            _keep_warm(db, warm.run_id, warm.context, warm.prints, changes.stamps)
         db.commit()
         return None
-    if len(records) >= FULL_SCAN_MIN and len(changed) > FULL_SCAN_SHARE * len(records):
+    if changes.count >= FULL_SCAN_MIN and len(changed) > FULL_SCAN_SHARE * changes.count:
         db.commit()
         return full_scan(db, trigger=trigger, job_id=job_id, threshold=threshold, progress=progress)
     db.commit()  # end the read snapshot: SQLite cannot turn a stale one into a write
     run_id = _start_run(db, ScanKind.INCREMENTAL, trigger, job_id, threshold)
     try:
         dismissed, confirmed = decided_pairs(db)
-        kept_groups = [
-            _group_of(row)
-            for row in db.exec(
-                select(DuplicateScanGroup).where(DuplicateScanGroup.kind == CONSOLIDATION)
-            ).all()
-        ]
-        kept_edges = db.exec(select(DuplicateScanPair.key_a, DuplicateScanPair.key_b)).all()
+        kept_members = _members_of(db, CONSOLIDATION)
         db.commit()
-        dirty = changed | removed
+        progress(1, 4, f"Comparing {len(changed):,} changed purchases with {changes.count:,}")
+        _keep_warm(db, 0, None, {}, {})  # the kept results are about to change
+        if warm is not None:
+            context = update_context(warm.context, list(changed.values()), removed)
+        else:
+            context = build_context(list(changes.records.values()))
+        records = {key: parsed.record for key, parsed in context.parsed.items()}
+        dirty = changed.keys() | removed
         # A consolidation group is kept as its members, not its links: rescan every member of a
         # group a changed purchase was in, so the group is rebuilt from links that still hold.
         focus = set(changed)
-        for group in kept_groups:
-            if dirty.intersection(group.keys):
-                focus.update(k for k in group.keys if k in records)
-        progress(1, 4, f"Comparing {len(focus):,} changed purchases with {len(records):,}")
-        _keep_warm(db, 0, None, {})  # the kept results are about to change
-        if warm is not None:
-            given: list[PurchaseRecord] = [r for r in loaded.records if r.key in changed]
-            context = update_context(warm.context, given, removed)
-        else:
-            context = build_context(loaded.records)
+        for members in kept_members.values():
+            if not dirty.isdisjoint(members):
+                focus.update(k for k in members if k in records)
         progress(2, 4, f"Comparing {len(focus):,} changed purchases with {len(records):,}")
         result = find_duplicates(
-            loaded.records,
+            list(records.values()),
             threshold=threshold,
             only_keys=focus,
             dismissed=dismissed,
@@ -441,13 +443,7 @@ def refresh_changed(
         )
         progress(3, 4, "Saving")
         touched = focus | removed
-        kept_pairs = [
-            (a, b)
-            for a, b in kept_edges
-            if a not in touched and b not in touched and frozenset((a, b)) not in dismissed
-        ]
         new_pairs = result.pairs
-        groups = duplicate_groups([*kept_pairs, *((p.key_a, p.key_b) for p in new_pairs)], records)
 
         def describe(keys: tuple[str, ...]) -> tuple[str, str]:
             parsed = [context.parsed[k] for k in keys]
@@ -458,14 +454,43 @@ def refresh_changed(
                 min(products, key=lambda v: (-products[v], v)) if products else "",
             )
 
-        groups += merged_consolidation(
-            [g for g in kept_groups if not touched.intersection(g.keys)],
-            [candidate_group(c) for c in result.consolidation],
-            records,
-            describe,
+        found = [candidate_group(c) for c in result.consolidation]
+        found_keys = {k for group in found for k in group.keys}
+        # A kept group no rescanned purchase is in stays as it is, unless a group found now
+        # shares a purchase with it: they are then joined.
+        stale = {name for name, members in kept_members.items() if not touched.isdisjoint(members)}
+        rejoined = _groups_named(
+            db,
+            CONSOLIDATION,
+            [
+                name
+                for name, members in kept_members.items()
+                if name not in stale and not found_keys.isdisjoint(members)
+            ],
         )
+        db.commit()
+        consolidation = merged_consolidation(rejoined, found, records, describe)
         with exclusive_session(db.get_bind()) as writer:
             _lock_results(writer)
+            # Every kept pair in the clusters of the rescanned purchases, the purchases new pairs
+            # join, and decided pairs (read before any pair is replaced): the clusters to rebuild.
+            seeds = touched | {k for p in new_pairs for k in (p.key_a, p.key_b)}
+            seeds.update(k for pair in dismissed for k in pair)
+            linked = _linked_pairs(writer, seeds)
+            kept_pairs = [
+                (a, b)
+                for a, b in linked
+                if a not in touched and b not in touched and frozenset((a, b)) not in dismissed
+            ]
+            # Dismissed pairs left in the kept pairs count for no cluster and no total.
+            left_dismissed = sum(
+                1
+                for a, b in linked
+                if a not in touched and b not in touched and frozenset((a, b)) in dismissed
+            )
+            clusters = duplicate_groups(
+                [*kept_pairs, *((p.key_a, p.key_b) for p in new_pairs)], records
+            )
             gone = sorted(touched)
             for start in range(0, len(gone), CHUNK):
                 chunk = gone[start : start + CHUNK]
@@ -478,26 +503,41 @@ def refresh_changed(
                     )
                 )
             _insert(writer, DuplicateScanPair, [_pair_row(p, run_id) for p in new_pairs])
-            _replace_groups(writer, groups, run_id)
-            rewritten = sorted(changed | removed)
+            linked_keys = seeds | {k for pair in linked for k in pair}
+            _replace_groups(writer, DUPLICATE, {f"dup-{k}" for k in linked_keys}, clusters, run_id)
+            _replace_groups(
+                writer,
+                CONSOLIDATION,
+                stale | {g.key for g in rejoined},
+                consolidation,
+                run_id,
+            )
+            rewritten = sorted(dirty)
             for start in range(0, len(rewritten), CHUNK):
                 writer.execute(
                     delete(DuplicateScanPurchase).where(
                         col(DuplicateScanPurchase.award_key).in_(rewritten[start : start + CHUNK])
                     )
                 )
+            prints = {key: fingerprint(record) for key, record in changed.items()}
             _insert(
                 writer,
                 DuplicateScanPurchase,
-                [{"award_key": k, "fingerprint": prints[k]} for k in sorted(changed)],
+                [{"award_key": k, "fingerprint": prints[k]} for k in sorted(prints)],
             )
+            pair_count = writer.exec(select(func.count(col(DuplicateScanPair.id)))).one()
+            cluster_count = writer.exec(
+                select(func.count(col(DuplicateScanGroup.id))).where(
+                    DuplicateScanGroup.kind == DUPLICATE
+                )
+            ).one()
             run = _finish(
                 writer,
                 run_id,
                 purchases=len(records),
                 changed=len(changed) + len(removed),
-                pairs=len(kept_pairs) + len(new_pairs),
-                clusters=sum(1 for g in groups if g.kind == DUPLICATE),
+                pairs=pair_count - left_dismissed,
+                clusters=cluster_count,
                 seconds=round(time.perf_counter() - started, 3),
                 register_stamp=stamp,
             )
@@ -506,8 +546,8 @@ def refresh_changed(
         _fail_run(db, run_id, exc)
         raise
     kept = {k: v for k, v in kept_prints.items() if k not in removed}
-    kept.update({k: prints[k] for k in changed})
-    _keep_warm(db, run_id, context, kept)
+    kept.update(prints)
+    _keep_warm(db, run_id, context, kept, changes.stamps)
     log.info(
         "duplicate scan",
         extra={"event": {"run": run_id, "kind": "incremental", "changed": run.changed}},
@@ -515,32 +555,159 @@ def refresh_changed(
     return ScanOutcome(run)
 
 
-def _group_of(row: DuplicateScanGroup) -> Group:
-    return Group(
-        kind=row.kind,
-        key=row.group_key,
-        keys=tuple(row.keys),
-        divisions=tuple(row.divisions),
-        vendor=row.vendor,
-        product=row.product,
-        total_cents=row.total_cents,
-        estimated_avoidable_cents=row.estimated_avoidable_cents,
-        first_start=row.first_start_on,  # type: ignore[arg-type]
-        last_end=row.last_end_on,  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class _Changes:
+    """What changed in the register since the kept results were written.
+
+    Attributes:
+        count: purchases with a record (a start date) now.
+        changed: award key -> record now, of new purchases and of those the matcher sees
+            differently, in purchase id order (the order `update_context` appends new ones in).
+        removed: kept purchases gone, or without a start date now.
+        stamps: award key -> stamp of every purchase, as read with the records the scan holds.
+        records: every record now, in purchase id order, when the register was read in full
+            (empty when only the changes were read).
+    """
+
+    count: int
+    changed: dict[str, PurchaseRecord]
+    removed: set[str]
+    stamps: dict[str, Stamp]
+    records: dict[str, PurchaseRecord]
+
+
+def _changes_by_print(db: Session, kept_prints: dict[str, str]) -> _Changes:
+    """Read every purchase and compare its fingerprint with the one kept (no warm context)."""
+    loaded = load_purchases(db)
+    records = {r.key: r for r in loaded.records}
+    changed = {k: r for k, r in records.items() if kept_prints.get(k) != fingerprint(r)}
+    removed = set(kept_prints) - set(records)
+    return _Changes(len(records), changed, removed, loaded.stamps, records)
+
+
+def _changes_since(db: Session, warm: _Warm) -> _Changes:
+    """Read the purchases that may have changed since the warm context's records were read.
+
+    Stamps of every purchase, and every vendor and division, say which those are
+    (`possibly_changed`); only their records are read, then compared with the warm ones.
+    """
+    stamps = purchase_stamps(db)
+    vendors: dict[int, VendorFields] = {
+        vendor_id: (name, uei, parent_uei, parent_name)
+        for vendor_id, name, uei, parent_uei, parent_name in db.connection().execute(
+            select(Vendor.id, Vendor.name, Vendor.uei, Vendor.parent_uei, Vendor.parent_name)
+        )
+    }
+    divisions: dict[int, str] = dict(
+        db.connection().execute(select(Division.id, Division.code)).all()
+    )
+    parsed = warm.context.parsed
+    held = {key: p.record for key, p in parsed.items()}
+    suspects = possibly_changed(stamps, warm.stamps, held, vendors, divisions)
+    loaded = load_purchases(db, suspects)
+    for key in suspects - loaded.stamps.keys():
+        del stamps[key]  # deleted since its stamp was read
+    stamps.update(loaded.stamps)  # as read with the record
+    ids = loaded.ids
+    fresh = {r.key: r for r in sorted(loaded.records, key=lambda r: ids[r.key])}
+    changed = {k: r for k, r in fresh.items() if k not in held or held[k] != r}
+    removed = {k for k in held if k not in stamps or (k in suspects and k not in fresh)}
+    count = len(held) - len(removed) + sum(1 for k in changed if k not in held)
+    return _Changes(count, changed, removed, stamps, {})
+
+
+def _members_of(db: Session, kind: str) -> dict[str, list[str]]:
+    """Group key -> member award keys of every kept group of a kind."""
+    return dict(
+        db.connection()
+        .execute(
+            select(DuplicateScanGroup.group_key, DuplicateScanGroup.keys).where(
+                col(DuplicateScanGroup.kind) == kind
+            )
+        )
+        .all()
     )
 
 
-def _replace_groups(writer: Session, groups: Iterable[Group], run_id: int) -> None:
-    """Write only the groups that changed: delete the stale ones, insert the new ones."""
-    wanted = {(g.kind, g.key): g for g in groups}
+def _groups_named(db: Session, kind: str, names: Collection[str]) -> list[Group]:
+    """The kept groups of a kind with these group keys."""
+    wanted = sorted(names)
+    groups: list[Group] = []
+    for start in range(0, len(wanted), CHUNK):
+        groups.extend(
+            _group_of(row)
+            for row in db.connection()
+            .execute(
+                select(*_GROUP_COLUMNS).where(
+                    col(DuplicateScanGroup.kind) == kind,
+                    col(DuplicateScanGroup.group_key).in_(wanted[start : start + CHUNK]),
+                )
+            )
+            .mappings()
+        )
+    return groups
+
+
+def _group_of(row: Mapping[str, Any]) -> Group:
+    return Group(
+        kind=row["kind"],
+        key=row["group_key"],
+        keys=tuple(row["keys"]),
+        divisions=tuple(row["divisions"]),
+        vendor=row["vendor"],
+        product=row["product"],
+        total_cents=row["total_cents"],
+        estimated_avoidable_cents=row["estimated_avoidable_cents"],
+        first_start=row["first_start_on"],
+        last_end=row["last_end_on"],
+    )
+
+
+def _linked_pairs(db: Session, keys: Collection[str]) -> set[tuple[str, str]]:
+    """Every kept pair linked to these purchases through kept pairs: their clusters' pairs."""
+    pairs: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+    frontier = set(keys)
+    while frontier:
+        seen |= frontier
+        wanted = sorted(frontier)
+        found: list[tuple[str, str]] = []
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            for column in (DuplicateScanPair.key_a, DuplicateScanPair.key_b):
+                found.extend(
+                    (a, b)
+                    for a, b in db.exec(
+                        select(DuplicateScanPair.key_a, DuplicateScanPair.key_b).where(
+                            col(column).in_(chunk)
+                        )
+                    ).all()
+                )
+        pairs.update(found)
+        frontier = {k for pair in found for k in pair} - seen
+    return pairs
+
+
+def _replace_groups(
+    writer: Session, kind: str, names: Collection[str], groups: Iterable[Group], run_id: int
+) -> None:
+    """Make the kept groups of a kind called `names` (or like one of `groups`) be `groups`:
+    delete the stale ones, insert the new ones; a group kept as it is stays untouched."""
+    wanted = {g.key: g for g in groups}
     stale: list[int] = []
-    columns = [c for c in DuplicateScanGroup.__table__.columns if c.name != "scan_run_id"]  # type: ignore[attr-defined]
-    for row in writer.execute(select(*columns)).mappings():
-        group = wanted.get((row["kind"], row["group_key"]))
-        if group is not None and _group_of(DuplicateScanGroup(**row)) == group:
-            del wanted[(row["kind"], row["group_key"])]
-        else:
-            stale.append(row["id"])
+    looked = sorted(set(names) | wanted.keys())
+    for start in range(0, len(looked), CHUNK):
+        for row in writer.execute(
+            select(*_GROUP_COLUMNS).where(
+                col(DuplicateScanGroup.kind) == kind,
+                col(DuplicateScanGroup.group_key).in_(looked[start : start + CHUNK]),
+            )
+        ).mappings():
+            group = wanted.get(row["group_key"])
+            if group is not None and _group_of(row) == group:
+                del wanted[row["group_key"]]
+            else:
+                stale.append(row["id"])
     for start in range(0, len(stale), CHUNK):
         writer.execute(
             delete(DuplicateScanGroup).where(
