@@ -80,6 +80,8 @@ class Purchase(SQLModel, table=True):
         # Covering indexes for the ROI report's spend totals by division, code and vendor.
         Index("ix_purchase_spend_division", "division_id", "psc", "start_on", "obligated_cents"),
         Index("ix_purchase_spend_vendor", "vendor_id", "start_on", "obligated_cents"),
+        # The latest change, read by every kept-results stamp (searches, ROI, duplicate scans).
+        Index("ix_purchase_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
