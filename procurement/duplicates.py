@@ -413,7 +413,12 @@ def _need_candidates(db: Session, need: NeedQuery) -> LoadedPurchases:
             | col(Vendor.parent_uei).in_(parents)
             | col(Vendor.uei).in_(parents)
         )
-        looks.append(col(Purchase.vendor_id).in_(family))
+        looks.append(
+            select(Purchase.id)
+            .where(col(Purchase.vendor_id).in_(family))
+            .order_by(col(Purchase.id).desc())
+            .limit(NEED_CANDIDATES)
+        )
     for words, any_word in (
         (tokens.vendor_tokens, False),
         (tokens.product_tokens, False),
@@ -421,19 +426,12 @@ def _need_candidates(db: Session, need: NeedQuery) -> LoadedPurchases:
     ):
         match = word_match(db, " ".join(words).lower(), any_word=any_word)
         if match is not None and (not any_word or len(match.tokens) > 1):
-            looks.append(match.condition())
+            looks.append(match.latest_ids(NEED_CANDIDATES))
     ids: set[int] = set()
-    for position, condition in enumerate(looks):
+    for position, look in enumerate(looks):
         if position == len(looks) - 1 and position >= 2 and len(ids) >= NEED_WIDEN_BELOW:
             break  # the any-word look-up only widens a search that found little
-        ids.update(
-            db.exec(
-                select(Purchase.id)
-                .where(condition)
-                .order_by(col(Purchase.id).desc())
-                .limit(NEED_CANDIDATES)
-            ).all()
-        )
+        ids.update(db.exec(look).all())
     return _load_candidates(db, ids)
 
 

@@ -1929,35 +1929,59 @@ def rank_need(
     need_product = extract_product(need.text, need_names)
     name_weight = context.name_weights.weight
     product_weight = context.product_weights.weight
-    matches: list[NeedMatch] = []
+    # Score every candidate, then explain only the ones returned: the reasons' wording costs
+    # more than the scores.
+    scored: list[tuple[float, int, str, _Parsed, float, str, float, Similarity | None]] = []
     for p in context.parsed.values():
-        reasons: list[str] = []
         vendor = 0.0
-        if need_name_tokens:
-            for tokens in need_name_tokens:
-                for name, other in zip(p.names, p.name_token_sets, strict=True):
-                    # A buyer types part of a name ("Clarivate"): count how much of it is found.
-                    detail = weighted_similarity(tokens, other, name_weight)
-                    similarity = (detail.score + detail.left_covered) / 2
-                    if similarity > vendor:
-                        vendor = similarity
-                        best_name = name
-            if vendor > 0:
-                reasons.append(f"vendor names {vendor:.0%} alike: '{best_name}'".replace("%", " %"))
+        best_name = ""
+        for tokens in need_name_tokens:
+            for name, other in zip(p.names, p.name_token_sets, strict=True):
+                # A buyer types part of a name ("Clarivate"): count how much of it is found.
+                detail = weighted_similarity(tokens, other, name_weight)
+                similarity = (detail.score + detail.left_covered) / 2
+                if similarity > vendor:
+                    vendor = similarity
+                    best_name = name
         product = 0.0
+        product_detail = None
         if need_product.tokens and not p.product.vague:
-            similarity = weighted_similarity(need_product.tokens, p.product.tokens, product_weight)
-            product = (similarity.score + similarity.left_covered) / 2
-            if product > 0:
-                reasons.append(
-                    f"product names {product:.0%} alike: '{need_product.text}' ~ "
-                    f"'{p.product.text}'{_describe_matches(similarity)}".replace("%", " %")
-                )
-        elif p.product.vague:
-            reasons.append("its description names no product")
+            product_detail = weighted_similarity(
+                need_product.tokens, p.product.tokens, product_weight
+            )
+            product = (product_detail.score + product_detail.left_covered) / 2
         score = 0.35 * vendor + 0.65 * product if need_name_tokens else product
         if score <= 0:
             continue
+        days = None
+        if need.start is not None:
+            need_end = need.end or need.start + timedelta(days=364)
+            days = overlap_days(need.start, need_end, p.record.start, p.end)
+        scored.append(
+            (
+                round(score, 4),
+                days or 0,
+                p.record.key,
+                p,
+                vendor,
+                best_name,
+                product,
+                product_detail,
+            )
+        )
+    scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    matches: list[NeedMatch] = []
+    for score, _, _, p, vendor, best_name, product, product_detail in scored[:limit]:
+        reasons: list[str] = []
+        if vendor > 0:
+            reasons.append(f"vendor names {vendor:.0%} alike: '{best_name}'".replace("%", " %"))
+        if product > 0 and product_detail is not None:
+            reasons.append(
+                f"product names {product:.0%} alike: '{need_product.text}' ~ "
+                f"'{p.product.text}'{_describe_matches(product_detail)}".replace("%", " %")
+            )
+        elif p.product.vague:
+            reasons.append("its description names no product")
         days = None
         if need.start is not None:
             need_end = need.end or need.start + timedelta(days=364)
@@ -1973,12 +1997,11 @@ def rank_need(
             NeedMatch(
                 key=p.record.key,
                 division=p.record.division,
-                score=round(score, 4),
+                score=score,
                 vendor_similarity=round(vendor, 4),
                 product_similarity=round(product, 4),
                 overlap_days=days,
                 reasons=tuple(reasons),
             )
         )
-    matches.sort(key=lambda m: (-m.score, -(m.overlap_days or 0), m.key))
-    return matches[:limit]
+    return matches

@@ -655,6 +655,21 @@ class WordMatch:
             return WordReach.EVERY
         return WordReach.DENSE if matched_n * _DENSE_SHARE >= everything_n else WordReach.SPARSE
 
+    def latest_ids(self, limit: int) -> Any:
+        """SELECT of the ids of the latest recorded `limit` purchases holding the words.
+
+        SQLite reads them from the word index backwards and stops after `limit`; going through
+        the purchase table would first collect every match of a broad word.
+        """
+        if self.dialect == "postgresql":
+            return (
+                select(Purchase.id)
+                .where(self._clause())
+                .order_by(col(Purchase.id).desc())
+                .limit(limit)
+            )
+        return select(_FTS.c.rowid).where(self._clause()).order_by(_FTS.c.rowid.desc()).limit(limit)
+
     def condition_for(self, reach: WordReach) -> Any:
         """WHERE condition for words of this reach; None when they filter nothing."""
         if reach == WordReach.EVERY:
