@@ -452,3 +452,22 @@ def test_licence_results_kept_across_a_change_equal_a_fresh_computation(db, data
     fresh = _report(db, data, **filters).report
     assert kept == fresh
     assert kept.figures["licence_cost_cents"] != before.figures["licence_cost_cents"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"vendor": "acme"},
+        {"vendor": "a", "fiscal_year": 2026},
+        {"vendor": "a", "fiscal_year": 2026, "quarter": 1},
+    ],
+)
+def test_spend_of_a_few_vendors_summed_in_python_equals_the_sql_grouping(
+    db, data, monkeypatch, filters
+):
+    fast = _report(db, data, **filters).report
+    roi_service.clear_cache()
+    monkeypatch.setattr(roi_service, "FEW_VENDORS", 0)  # every vendor filter grouped in SQL
+    grouped = _report(db, data, **filters).report
+    assert fast.figures == grouped.figures
+    assert [c.data for c in fast.charts] == [c.data for c in grouped.charts]
