@@ -413,12 +413,16 @@ def _need_candidates(db: Session, need: NeedQuery) -> LoadedPurchases:
             | col(Vendor.parent_uei).in_(parents)
             | col(Vendor.uei).in_(parents)
         )
-        looks.append(
-            select(Purchase.id)
-            .where(col(Purchase.vendor_id).in_(family))
-            .order_by(col(Purchase.id).desc())
-            .limit(NEED_CANDIDATES)
-        )
+        # The family's ids first, as a list: PostgreSQL cannot size the subquery and would walk
+        # every purchase in id order looking for the family's few.
+        family_ids = db.exec(family).all()
+        if family_ids:
+            looks.append(
+                select(Purchase.id)
+                .where(col(Purchase.vendor_id).in_(family_ids))
+                .order_by(col(Purchase.id).desc())
+                .limit(NEED_CANDIDATES)
+            )
     for words, any_word in (
         (tokens.vendor_tokens, False),
         (tokens.product_tokens, False),
