@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import threading
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -36,6 +34,7 @@ from sqlmodel import Session, col, select
 from marketplace.accounts import find_division
 from marketplace.auth import Permission, Principal, require
 from marketplace.catalog.models import Listing, ListingKind, ListingUsage
+from marketplace.memo import KeptResults, database_key
 from marketplace.models import Division, Role
 from marketplace.spreadsheets import spreadsheet_safe
 from marketplace.templating import DISPLAY_ZONE
@@ -282,11 +281,11 @@ def roi_report(
         tuple(query_words(filters.vendor)),
         filters.kind,
     )
-    key = (str(db.get_bind().url), data_stamp(db), scope, today)
-    report = _cached(key)
+    key = (database_key(db), data_stamp(db), scope, today)
+    report = _reports.get(key)
     if report is None:
         report = roi.compute(_inputs(db, scope, divisions, today))
-        _remember(key, report)
+        _reports.put(key, report)
     applied = RoiFilters(
         filters.fiscal_year,
         filters.quarter,
@@ -340,8 +339,7 @@ def _inputs(db: Session, scope: _Scope, divisions: DivisionTable, today: date) -
 # or deletes one). A stale figure would need a change that moves none of them.
 
 CACHE_SIZE = 64
-_cache: OrderedDict[tuple[Any, ...], roi.RoiReport] = OrderedDict()
-_cache_lock = threading.Lock()
+_reports: KeptResults[roi.RoiReport] = KeptResults(CACHE_SIZE)
 
 
 def data_stamp(db: Session) -> tuple[Any, ...]:
@@ -382,26 +380,10 @@ def clear_cache(*, licences: bool = False) -> None:
     """Forget every kept report, as after a change (tests and benchmarks measure the first
     computation); with `licences`, also the licence facts and results kept across changes, as in
     a new process."""
-    with _cache_lock:
-        _cache.clear()
+    _reports.clear()
     if licences:
         _licence_facts.clear()
         roi.forget_kept_results()
-
-
-def _cached(key: tuple[Any, ...]) -> roi.RoiReport | None:
-    with _cache_lock:
-        report = _cache.get(key)
-        if report is not None:
-            _cache.move_to_end(key)
-        return report
-
-
-def _remember(key: tuple[Any, ...], report: roi.RoiReport) -> None:
-    with _cache_lock:
-        _cache[key] = report
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
 
 
 def fiscal_years_with_data(db: Session) -> list[int]:
