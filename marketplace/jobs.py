@@ -104,35 +104,44 @@ def claim_next(database: Database, worker_id: str, now: datetime) -> Job | None:
     """Atomically mark the oldest due job as running for this worker and return it.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED` lets many workers claim different jobs at once.
-    SQLite: one writer at a time, so a conditional UPDATE on the chosen row is enough; the
-    `status = 'queued'` guard makes a lost race claim nothing.
+    SQLite: one UPDATE that chooses the row itself, so it takes the write lock before it reads:
+    a SELECT first would hold a read snapshot that another worker's claim makes stale, and
+    SQLite refuses to turn a stale snapshot into a write ("database is locked", without waiting).
+    The `status = 'queued'` guard makes a lost race claim nothing.
     """
+    due = (
+        select(Job.id)
+        .where(Job.status == JobStatus.QUEUED, Job.run_after <= now)
+        .order_by(col(Job.run_after), col(Job.id))
+        .limit(1)
+    )
+    claim = update(Job).values(
+        status=JobStatus.RUNNING,
+        locked_by=worker_id,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=Job.attempts + 1,
+    )
     with database.session() as db:
-        query = (
-            select(Job.id)
-            .where(Job.status == JobStatus.QUEUED, Job.run_after <= now)
-            .order_by(col(Job.run_after), col(Job.id))
-            .limit(1)
-        )
         if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job_id = db.exec(query).first()
-        if job_id is None:
-            return None
-        claimed = db.exec(
-            update(Job)
-            .where(col(Job.id) == job_id, col(Job.status) == JobStatus.QUEUED)
-            .values(
-                status=JobStatus.RUNNING,
-                locked_by=worker_id,
-                started_at=now,
-                heartbeat_at=now,
-                attempts=Job.attempts + 1,
+            job_id = db.exec(due.with_for_update(skip_locked=True)).first()
+            if job_id is None:
+                return None
+            claimed = db.exec(
+                claim.where(col(Job.id) == job_id, col(Job.status) == JobStatus.QUEUED)
             )
-        )
-        db.commit()
-        if claimed.rowcount != 1:
-            return None
+            db.commit()
+            if claimed.rowcount != 1:
+                return None
+        else:
+            job_id = db.exec(
+                claim.where(
+                    col(Job.id) == due.scalar_subquery(), col(Job.status) == JobStatus.QUEUED
+                ).returning(Job.id)
+            ).scalar_one_or_none()
+            db.commit()
+            if job_id is None:
+                return None
         return db.get(Job, job_id)
 
 

@@ -106,11 +106,16 @@ def test_concurrent_workers_never_claim_one_job_twice(database, test_handlers):
             jobs.enqueue(db, "test.count", {"n": 1}, run_after=T0)
         db.commit()
     claimed: list[int] = []
+    errors: list[BaseException] = []
     lock = threading.Lock()
 
     def work(name: str) -> None:
         while True:
-            job = jobs.claim_next(database, name, T0)
+            try:
+                job = jobs.claim_next(database, name, T0)
+            except Exception as exc:  # a claim must wait for the lock, never fail
+                errors.append(exc)
+                return
             if job is None:
                 return
             with lock:
@@ -121,6 +126,7 @@ def test_concurrent_workers_never_claim_one_job_twice(database, test_handlers):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert errors == []
     assert sorted(claimed) == sorted(set(claimed))
     assert len(claimed) == 20
 
