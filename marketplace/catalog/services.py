@@ -7,7 +7,7 @@ exports give the same answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -498,27 +498,6 @@ def related_listings(
         and can_view(candidates[i], viewer)
     ]
     return visible[:limit]
-
-
-def listings_for_export(db: Session, batch: int = 1000) -> Iterable[Listing]:
-    """Every published public or restricted-public listing, streamed in id order."""
-    last_id = 0
-    while True:
-        rows = db.exec(
-            select(Listing)
-            .where(
-                Listing.status == ListingStatus.PUBLISHED,
-                col(Listing.access_level).in_([AccessLevel.PUBLIC, AccessLevel.RESTRICTED]),
-                col(Listing.id) > last_id,
-            )
-            .order_by(col(Listing.id))
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id or last_id
-        db.expunge_all()
 
 
 def kind_choices() -> list[tuple[str, str]]:

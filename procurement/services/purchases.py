@@ -734,7 +734,7 @@ def clear_summary_cache() -> None:
     _summaries.clear()
 
 
-def register_stamp(db: Session) -> tuple[Any, ...]:
+def search_stamp(db: Session) -> tuple[Any, ...]:
     """Moves whenever a search summary could change, in one query of index lookups.
 
     Purchases are never deleted; every write path sets `updated_at` (imports, edits, vendor
@@ -781,7 +781,7 @@ def search_purchases(
     # Page and order do not change the summary; the date decides active and expired.
     summary_key = (
         database_key(db),
-        register_stamp(db),
+        search_stamp(db),
         replace(query, page=1, sort="newest", per_page=0),
         today,
     )
