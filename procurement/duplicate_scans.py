@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -815,15 +816,21 @@ def request_scan(db: Session, actor: Principal | None) -> Job:
     return job
 
 
-def enqueue_refresh(db: Session, *, trigger: str, user_id: int | None = None) -> Job | None:
+def enqueue_refresh(
+    db: Session, *, trigger: str, user_id: int | None = None, now: datetime | None = None
+) -> Job | None:
     """Queue an incremental scan in the caller's transaction, unless one is already waiting
-    (it will see these changes too). A running one may have loaded the register before them."""
+    (it will see these changes too). A running one may have loaded the register before them.
+
+    Args:
+        now: when it is due; a job queuing it passes its own clock's time.
+    """
     waiting = db.exec(
         select(Job.id).where(Job.kind == REFRESH_JOB, Job.status == JobStatus.QUEUED)
     ).first()
     if waiting is not None:
         return None
-    return enqueue(db, REFRESH_JOB, {"trigger": trigger}, user_id=user_id)
+    return enqueue(db, REFRESH_JOB, {"trigger": trigger}, user_id=user_id, run_after=now)
 
 
 # ------------------------------------------------------------------------------------- pages

@@ -53,7 +53,7 @@ def run_import(context: JobContext) -> dict[str, Any]:
             # is finished and its time is not the scan's.
             with context.database.session() as db:
                 duplicate_scans.enqueue_refresh(
-                    db, trigger=f"import run {run.id}", user_id=run.user_id
+                    db, trigger=f"import run {run.id}", user_id=run.user_id, now=context.clock()
                 )
                 db.commit()
     result = outcome.summary()
