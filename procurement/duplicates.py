@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, type_coerce
+from sqlalchemy import String, type_coerce, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -407,15 +407,17 @@ def _need_candidates(db: Session, need: NeedQuery) -> LoadedPurchases:
         parents = select(Vendor.parent_uei).where(
             col(Vendor.id).in_(named), col(Vendor.parent_uei).is_not(None)
         )
-        family = select(Vendor.id).where(
-            col(Vendor.id).in_(named)
-            | col(Vendor.parent_uei).in_(ueis)
-            | col(Vendor.parent_uei).in_(parents)
-            | col(Vendor.uei).in_(parents)
+        # A union, not one WHERE of ORs: PostgreSQL read all 27,000 vendors for the ORs (9 ms);
+        # each branch is an index look-up on both engines.
+        family = union(
+            select(Vendor.id).where(col(Vendor.id).in_(named)),
+            select(Vendor.id).where(col(Vendor.parent_uei).in_(ueis)),
+            select(Vendor.id).where(col(Vendor.parent_uei).in_(parents)),
+            select(Vendor.id).where(col(Vendor.uei).in_(parents)),
         )
         # The family's ids first, as a list: PostgreSQL cannot size the subquery and would walk
         # every purchase in id order looking for the family's few.
-        family_ids = db.exec(family).all()
+        family_ids = sorted(db.execute(family).scalars().all())
         if family_ids:
             looks.append(
                 select(Purchase.id)
