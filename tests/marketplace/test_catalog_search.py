@@ -307,3 +307,63 @@ def test_facet_links_are_the_query_with_one_value_toggled(query):
         ]
         assert [href for _, href in links[name]] == expected
         assert [item for item, _ in links[name]] == values
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"q": "beds"},
+        {"q": "hosp"},
+        {"q": '"hospital beds"'},
+        {"q": "nothing-matches-this"},
+        {"q": "beds", "kind": ("dataset",)},
+        {"q": "hospital", "access_level": ("restricted public",)},
+        {"division": ("CDC",)},
+        {"division": ("External",)},
+        {"division": ("NOPE",)},
+        {"q": "beds", "keyword": ("capacity",)},
+        {"include_retired": True},
+    ],
+)
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_counts_from_kept_listing_facts_equal_counting_in_sql(
+    curated, monkeypatch, query, signed_in
+):
+    """SQLite counts unfiltered hits from the kept (status, access, kind, division) of listings."""
+    curated.execute(update(Listing).where(Listing.identifier == "c-4").values(status="retired"))
+    curated.commit()
+    in_memory = found(curated, signed_in=signed_in, **query)
+    search_module.clear_kept_results()
+    monkeypatch.setattr(search_module, "_count_cube_in_memory", lambda *args: None)
+    assert found(curated, signed_in=signed_in, **query) == in_memory
+
+
+def test_kept_listing_facts_never_count_a_listing_added_since(curated):
+    codes, _ = division_maps(curated)
+    stamped = (search_module.database_key(curated), search_module._catalog_stamp(curated))
+    sqlite = curated.get_bind().dialect.name == "sqlite"
+    if sqlite:  # PostgreSQL always counts in SQL
+        search_module._count_cube_in_memory(curated, stamped, None, SearchQuery(), False, codes)
+    harvest(curated, "more.json", catalog(dataset("m-1", "Beds by County")))
+    if sqlite:
+        # Facts read before the new listing cannot count it: the search counts in SQL instead.
+        stale = search_module._count_cube_in_memory(
+            curated, stamped, '"beds"*', SearchQuery(q="beds"), False, codes
+        )
+        assert stale is None
+    assert found(curated, q="beds")[1] == 4
+
+
+def test_search_index_keeps_prefix_indexes_on_sqlite(curated):
+    """Partial words are answered from FTS5 prefix indexes (migration 0012), same matches."""
+    if curated.get_bind().dialect.name == "postgresql":
+        assert found(curated, q="hosp")[1] == 4
+        return
+    sql = (
+        curated.connection()
+        .exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'listing_fts'")
+        .scalar()
+    )
+    assert "prefix = '2 3 4 5 6'" in sql
+    assert found(curated, q="hosp")[1] == 4
