@@ -420,6 +420,9 @@ class MatchContext:
     _name_similarities: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[float, str, str]] = (
         field(default_factory=dict, repr=False, compare=False)
     )
+    # Vendor-name word or initials -> keys of the records whose names hold it (`_name_index`;
+    # empty until first used, then kept up to date by `update_context`).
+    _names_index: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _parse(record: PurchaseRecord) -> _Parsed:
@@ -664,6 +667,9 @@ class _Update:
             {},
             names.corrections,
             _state=_BuildState(links, raw, substituted, products, names, splits),
+            _names_index=_name_index_updated(
+                self.previous, parsed, self.replaced, self.incoming.keys()
+            ),
         )
 
     def _names(self) -> _Spelling:
@@ -1758,16 +1764,24 @@ def _candidate_pairs(context: MatchContext, focus: set[str] | None) -> Iterable[
     WINDOW nearest neighbours by start date. The rule only looks at the block, so an incremental
     scan (focus) yields exactly the full scan's pairs that touch the focus.
     """
-    vendor_blocks: dict[str, list[_Parsed]] = defaultdict(list)
     # Renewals repeat names and texts: compute keys once per distinct value.
     vendor_keys: dict[tuple[int, tuple[str, ...]], list[str]] = {}
     product_keys: dict[tuple[bool, tuple[str, ...]], list[str]] = {}
-    for p in context.parsed.values():
+
+    def keys_of(p: _Parsed) -> list[str]:
         memo = (context.family_of[p.record.key], p.names)
-        if memo not in vendor_keys:
-            vendor_keys[memo] = _vendor_keys(p, context)
-        for key in vendor_keys[memo]:
-            vendor_blocks[key].append(p)
+        keys = vendor_keys.get(memo)
+        if keys is None:
+            keys = vendor_keys[memo] = _vendor_keys(p, context)
+        return keys
+
+    vendor_blocks: dict[str, list[_Parsed]] = defaultdict(list)
+    if focus is None:
+        for p in context.parsed.values():
+            for key in keys_of(p):
+                vendor_blocks[key].append(p)
+    else:
+        vendor_blocks = _focus_vendor_blocks(context, focus, keys_of)
     blocks: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
     for vendor_key, members in vendor_blocks.items():
         if len(members) < 2:
@@ -1808,6 +1822,79 @@ def _candidate_pairs(context: MatchContext, focus: set[str] | None) -> Iterable[
             if pair not in seen:
                 seen.add(pair)
                 yield pair
+
+
+def _focus_vendor_blocks(
+    context: MatchContext, focus: set[str], keys_of: Callable[[_Parsed], list[str]]
+) -> dict[str, list[_Parsed]]:
+    """The vendor blocks a focus record is in, each with all its members (in record order, as the
+    full scan gathers them), without computing every record's vendor keys: a family block is
+    the family; a name block "n:X" can only hold records whose names hold X, or a rare word
+    corrected to X, or initials X (`_name_index`)."""
+    wanted = {key for k in focus for key in keys_of(context.parsed[k])}
+    misspelt: dict[str, list[str]] = defaultdict(list)
+    for word, corrected in context.name_corrections.items():
+        misspelt[corrected].append(word)
+    index = _name_index(context)
+    position = {k: i for i, k in enumerate(context.parsed)} if wanted else {}
+    blocks: dict[str, list[_Parsed]] = {}
+    for vendor_key in sorted(wanted):
+        kind, _, value = vendor_key.partition(":")
+        if kind == "f":
+            members = context.family_members[int(value)]
+        else:
+            members = {k for word in (value, *misspelt[value]) for k in index.get(word, ())}
+        parsed = [context.parsed[k] for k in sorted(members, key=position.__getitem__)]
+        blocks[vendor_key] = [p for p in parsed if vendor_key in keys_of(p)]
+    return blocks
+
+
+def _name_index(context: MatchContext) -> dict[str, frozenset[str]]:
+    """Vendor-name word, and initials of a name of three words or more -> keys of the records
+    whose names hold it (built on first use, kept with the context)."""
+    index = context._names_index
+    if not index and context.parsed:
+        gathered: dict[str, set[str]] = defaultdict(set)
+        for key, p in context.parsed.items():
+            for word in _index_words(p):
+                gathered[word].add(key)
+        index.update((word, frozenset(keys)) for word, keys in gathered.items())
+    return index
+
+
+def _index_words(p: _Parsed) -> set[str]:
+    """What `_name_index` files a record under: its name words and long names' initials."""
+    words = {t for tokens in p.name_token_sets for t in tokens}
+    words.update("".join(t[0] for t in tokens) for tokens in p.name_token_sets if len(tokens) >= 3)
+    return words
+
+
+def _name_index_updated(
+    previous: MatchContext,
+    parsed: Mapping[str, _Parsed],
+    replaced: Collection[str],
+    incoming: Collection[str],
+) -> dict[str, frozenset[str]]:
+    """The previous context's name index with replaced records' words taken out and incoming
+    records' words put in (empty when the previous one was never built: built on first use)."""
+    if not previous._names_index:
+        return {}
+    out: dict[str, set[str]] = defaultdict(set)
+    into: dict[str, set[str]] = defaultdict(set)
+    for key in replaced:
+        for word in _index_words(previous.parsed[key]):
+            out[word].add(key)
+    for key in incoming:
+        for word in _index_words(parsed[key]):
+            into[word].add(key)
+    index = dict(previous._names_index)
+    for word in out.keys() | into.keys():
+        keys = index.get(word, frozenset()).difference(out.get(word, ())).union(into.get(word, ()))
+        if keys:
+            index[word] = keys
+        else:
+            index.pop(word, None)
+    return index
 
 
 def _block_pairs(ordered: list[_Parsed], focus: set[str] | None) -> Iterable[tuple[str, str]]:

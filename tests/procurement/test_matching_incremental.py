@@ -227,3 +227,47 @@ def test_large_change_rebuilds_and_unchanged_is_free() -> None:
     _assert_same(update_context(context, given, ()), build_context(_apply(records, given, set())))
     with pytest.raises(ValueError, match="duplicate purchase key"):
         update_context(context, [records[0], records[0]], ())
+
+
+@pytest.mark.parametrize("cap", [matching.BLOCK_CAP, 6], ids=["blocks", "small-blocks"])
+@pytest.mark.parametrize("seed", range(8))
+def test_focused_candidates_are_the_full_candidates_that_touch_the_focus(
+    seed: int, cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental scan gathers only the vendor blocks of its focus (through the name index):
+    it must still pair exactly what the full scan pairs with a focus record, also on a context
+    updated from a previous one. Small blocks split families and window large blocks."""
+    monkeypatch.setattr(matching, "BLOCK_CAP", cap)
+    monkeypatch.setattr(matching, "WINDOW", min(matching.WINDOW, cap // 2))
+    rng = random.Random(seed)
+    # At least 40 records: 6 changes stay under FULL_REBUILD_SHARE, so the update runs.
+    records = [_record(rng, f"K{i:04d}") for i in range(rng.randint(40, 160))]
+    # A vendor called by the initials of another's name ("n:ESR" blocks both).
+    records += [
+        replace(
+            _record(rng, f"E{i}"),
+            vendor_name=name,
+            description="HOSPITALVIEW PLATFORM",
+            **dict.fromkeys(("vendor_uei", "parent_uei", "parent_name", "vendor_id", "product")),
+        )
+        for i, name in enumerate(
+            (
+                *("ESR", "ESR INC", "ENVIRONMENTAL SYSTEMS RESEARCH"),
+                # A misspelt name word blocks with the word it is corrected to ("n:ZYLOPHANE").
+                *("ZYLOPHANE HEALTH", "ZYLOPHANE HEALTH", "ZYLOPHAME DATA"),
+            )
+        )
+    ]
+    context = build_context(records)
+    list(matching._candidate_pairs(context, {records[0].key}))  # builds the name index
+    given = [_changed(rng, r) for r in rng.sample(records, 4)] + [_record(rng, "N0001")]
+    context = update_context(context, given, {records[1].key})
+    # The index the update carried over is the one a build over the new register makes.
+    rebuilt = build_context(_apply(records, given, {records[1].key}))
+    assert context._names_index and context._names_index == matching._name_index(rebuilt)
+    everything = set(matching._candidate_pairs(context, None))
+    for size in (1, 5, 30):
+        focus = set(rng.sample(sorted(context.parsed), min(size, len(context.parsed))))
+        focus.update(("E0", "E3"))
+        expected = {pair for pair in everything if focus & set(pair)}
+        assert set(matching._candidate_pairs(context, focus)) == expected
