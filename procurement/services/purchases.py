@@ -580,6 +580,11 @@ _FTS = table("purchase_fts", column("rowid", Integer))
 # Where at least this share of the register matches, SQLite walks an index of the purchase table
 # and tests each row against the matched ids; below it, it looks the matched ids up one by one.
 _DENSE_SHARE = 8
+# A page of sparse matches walks the order's index instead when that walk reads at most about
+# 1/_WALK_SHARE of the register before passing the page's last match.
+_WALK_SHARE = 64
+# PostgreSQL: how many of the first purchases are tested for words before a search counts them.
+_PROBE_ROWS = 1000
 
 
 def search_words(q: str) -> list[str]:
@@ -598,6 +603,8 @@ class WordReach(StrEnum):
     EVERY = "every"  # the words filter nothing: counted from the facet indexes without them
     DENSE = "dense"  # many: walk an index in the wanted order, testing each row
     SPARSE = "sparse"  # few: look the matched ids up one by one
+    SOME = "some"  # not every, how many unknown (PostgreSQL): the plan is the planner's
+    LIKELY = "likely"  # probably every (PostgreSQL): settled by the pass that counts them
 
 
 @dataclass(frozen=True)
@@ -640,14 +647,23 @@ class WordMatch:
         """How much of the register holds the words, in one query.
 
         SQLite counts the word index's matches against the register. PostgreSQL's GIN index
-        gives no cheap count; it is asked whether any purchase does not match instead (the
-        scan stops at the first miss), and matches are never "dense" there: the plan is the
-        planner's.
+        gives no cheap count, and proving that every purchase matches reads them all: it is
+        asked whether any of the first purchases does not match. One that does not is SOME
+        (the plan is then the planner's); otherwise LIKELY, and the grouping pass, which reads
+        every purchase anyway, counts them with and without the words (see `_tally_many`).
         """
         if self.dialect == "postgresql":
-            missing = select(Purchase.id).where(~self._clause())
-            every = not db.exec(select(missing.exists())).one()
-            return WordReach.EVERY if every else WordReach.SPARSE
+            # Tested in the limited subquery: a filter outside it was pushed into the scan
+            # of the whole table.
+            first = (
+                select((~self._clause()).label("miss"))
+                .select_from(Purchase)
+                .order_by(col(Purchase.id))
+                .limit(_PROBE_ROWS)
+                .subquery()
+            )
+            some = db.exec(select(func.coalesce(func.bool_or(first.c.miss), False))).one()
+            return WordReach.SOME if some else WordReach.LIKELY
         matched = select(func.count()).select_from(_FTS).where(self._clause()).scalar_subquery()
         everything = select(func.count()).select_from(Purchase).scalar_subquery()
         matched_n, everything_n = db.exec(select(matched, everything)).one()
@@ -766,14 +782,14 @@ def search_purchases(
     """One page of purchases and the facet counts of the whole result.
 
     Queries: the register's stamp; unless this search's summary is kept for the stamp, how many
-    purchases hold its words and one pass grouping the matches by (division, PSC), from which
-    the totals and four facets are summed (active and licensed as sums), and the top vendors;
-    then the page, unless the summary says it is empty. Facet counts are over the current
-    result, so they always add up to what a click on them shows.
+    purchases hold its words and the counts (see `_summarise`); then the page, unless the
+    summary says it is empty. Facet counts are over the current result, so they always add up
+    to what a click on them shows.
 
     Words are matched through the word index (see `search_words`); their reach (kept in the
     summary) decides how: words every purchase holds filter nothing and are left out; many
-    matches are tested row by row along the index of the page's order; few are looked up by id.
+    matches are tested row by row along the index of the page's order; few are looked up by id
+    and counted in one pass, and their page walks the order's index when it comes early in it.
     """
     require(actor, Permission.VIEW_STAFF_CONTENT)
     divisions = DivisionTable.load(db)
@@ -788,16 +804,24 @@ def search_purchases(
     summary = _summaries.get(summary_key)
     if summary is None:
         reach = words.reach(db) if words is not None else WordReach.EVERY
-        word_condition = words.condition_for(reach) if words is not None else None
-        summary = _summarise(
-            db, _filtered(query, divisions, today, word_condition), divisions, today
-        )
-        summary = replace(summary, reach=reach)
+        if words is not None and reach == WordReach.LIKELY:
+            where = _filtered(query, divisions, today)
+            summary = _summarise(db, where, divisions, today, likely_words=words.condition())
+        else:
+            word_condition = words.condition_for(reach) if words is not None else None
+            where = _filtered(query, divisions, today, word_condition)
+            summary = _summarise(db, where, divisions, today, few=reach == WordReach.SPARSE)
+            summary = replace(summary, reach=reach)
         _summaries.put(summary_key, summary)
     offset = (query.page - 1) * query.per_page
     rows: list[PurchaseRow] = []
     if offset < summary.total:
-        word_condition = words.condition_for(summary.reach) if words is not None else None
+        reach = summary.reach
+        if reach == WordReach.SPARSE and (offset + query.per_page) * _WALK_SHARE <= summary.total:
+            # The page's matches come early in the order's index: walking it stops after them,
+            # where looking every match up would fetch and sort them all.
+            reach = WordReach.DENSE
+        word_condition = words.condition_for(reach) if words is not None else None
         order = {
             "oldest": (col(Purchase.start_on).asc(), col(Purchase.id).asc()),
             "amount": (col(Purchase.obligated_cents).desc(), col(Purchase.id).desc()),
@@ -819,56 +843,44 @@ def search_purchases(
 
 
 def _summarise(
-    db: Session, where: list[Any], divisions: DivisionTable, today: date
+    db: Session,
+    where: list[Any],
+    divisions: DivisionTable,
+    today: date,
+    *,
+    few: bool = False,
+    likely_words: Any = None,
 ) -> _ResultSummary:
-    """Total, obligated sum and facet counts of the purchases matching `where`, in three queries."""
-    active = col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
-    active_key = case((active, 1), else_=0)
-    groups = db.exec(
-        select(
-            Purchase.division_id,
-            Purchase.psc,
-            func.sum(active_key),
-            func.count(),
-            func.coalesce(func.sum(Purchase.obligated_cents), 0),
+    """Total, obligated sum and facet counts of the purchases matching `where`.
+
+    Args:
+        few: the matches are a small share of the register (sparse words), so that reaching
+            them is the cost: one pass groups them by division, PSC and vendor at once, where
+            the three queries of a broad search would each look every match up again.
+        likely_words: a word condition that every purchase matching `where` probably meets;
+            the summary's reach says whether it did (EVERY: it filtered nothing) or not (SOME).
+    """
+    reach = WordReach.EVERY
+    if few:
+        groups, by_vendor, active_count, licensed_count = _tally_few(db, where, today)
+    else:
+        (groups, by_vendor, active_count, licensed_count), every = _tally_many(
+            db, where, today, likely_words
         )
-        .where(*where)
-        .group_by(Purchase.division_id, Purchase.psc)
-    ).all()
-    # Counted from the licence side: as IN, both engines walk the few thousand licensed ids and
-    # look each purchase up, where testing each of 100,000 matches against the licences would
-    # cost a lookup per purchase (a plain join let SQLite start from the purchases).
-    licensed_count = db.exec(
-        select(func.count()).select_from(Purchase).where(*where, _has_licence())
-    ).one()
-    total = obligated = active_count = 0
+        reach = WordReach.EVERY if every else WordReach.SOME
+    total = obligated = 0
     by_division: Counter[int] = Counter()
     by_psc: Counter[str] = Counter()
-    for division_id, psc, active_n, n, cents in groups:
+    for division_id, psc, n, cents in groups:
         total += n
         obligated += int(cents)
-        active_count += int(active_n or 0)
         by_division[division_id] += n
         if psc:
             by_psc[psc] += n
-    vendor_key = col(Purchase.vendor_id).label("vendor_key")
-    top_vendors = (
-        select(vendor_key, func.count().label("n"))
-        .where(*where)
-        .group_by(vendor_key)
-        .order_by(func.count().desc(), vendor_key)
-        .limit(FACET_LIMIT)
-        .subquery()
-    )
-    by_vendor = db.exec(
-        select(top_vendors.c.vendor_key, Vendor.name, top_vendors.c.n)
-        .join(Vendor, col(Vendor.id) == top_vendors.c.vendor_key)
-        .order_by(top_vendors.c.n.desc(), Vendor.name)
-    ).all()
     facets: dict[str, list[FacetValue]] = {
         "division": [
             FacetValue(code, code, n)
-            for division_id, n in sorted(by_division.items(), key=lambda item: -item[1])
+            for division_id, n in sorted(by_division.items(), key=lambda item: (-item[1], item[0]))
             if (code := divisions.code(division_id))
         ],
         "vendor": [FacetValue(str(v), name, int(n)) for v, name, n in by_vendor],
@@ -885,7 +897,122 @@ def _summarise(
             FacetValue("no", "No licence", total - licensed_count),
         ],
     }
-    return _ResultSummary(total, obligated, facets)
+    return _ResultSummary(total, obligated, facets, reach)
+
+
+# (division id, PSC, purchases, obligated cents) per group; (vendor id, name, purchases) of the
+# top vendors, most purchases first; active purchases; licensed purchases.
+_Tally = tuple[list[tuple[int, str | None, int, int]], list[tuple[int, str, int]], int, int]
+
+
+def _tally_many(
+    db: Session, where: list[Any], today: date, likely_words: Any = None
+) -> tuple[_Tally, bool]:
+    """Counts of a broad search in three queries, each answered from a covering index, and
+    whether every match holds `likely_words` (tested in the grouping pass; the other queries
+    leave them out when every match does)."""
+    active = col(Purchase.current_end_on).is_(None) | (col(Purchase.current_end_on) >= today)
+    # SQLite spends a third of the grouping pass testing every end date; its index on the end
+    # date counts the active purchases as a range instead. PostgreSQL tests them in the pass,
+    # where a count apart would read the table again.
+    active_apart = db.get_bind().dialect.name == "sqlite"
+
+    def of_matches(aggregate: Any) -> Any:
+        return aggregate if likely_words is None else aggregate.filter(likely_words)
+
+    sums = [
+        of_matches(func.count()),
+        func.coalesce(of_matches(func.sum(Purchase.obligated_cents)), 0),
+    ]
+    if not active_apart:
+        sums.append(of_matches(func.sum(case((active, 1), else_=0))))
+    if likely_words is not None:
+        sums.append(func.count())  # without the words: every match holds them if equal
+    rows = db.exec(
+        select(Purchase.division_id, Purchase.psc, *sums)
+        .where(*where)
+        .group_by(Purchase.division_id, Purchase.psc)
+    ).all()
+    every = True
+    if likely_words is not None:
+        every = all(row[2] == row[-1] for row in rows)
+        if not every:
+            where = [*where, likely_words]
+            rows = [row for row in rows if row[2]]
+
+    def count(*conditions: Any) -> Any:
+        return select(func.count()).select_from(Purchase).where(*conditions).scalar_subquery()
+
+    # Licensed purchases are counted from the licence side: as IN, both engines walk the few
+    # thousand licensed ids and look each purchase up, where testing each of 100,000 matches
+    # against the licences would cost a lookup per purchase (a plain join let SQLite start
+    # from the purchases).
+    counts = [count(*where, _has_licence())]
+    if active_apart:
+        counts.append(count(*where, active))
+    licensed_count, *active_apart_count = db.connection().execute(select(*counts)).one()
+    active_count = active_apart_count[0] if active_apart else sum(int(row[4] or 0) for row in rows)
+    vendor_key = col(Purchase.vendor_id).label("vendor_key")
+    top_vendors = (
+        select(vendor_key, func.count().label("n"))
+        .where(*where)
+        .group_by(vendor_key)
+        .order_by(func.count().desc(), vendor_key)
+        .limit(FACET_LIMIT)
+        .subquery()
+    )
+    by_vendor = db.exec(
+        select(top_vendors.c.vendor_key, Vendor.name, top_vendors.c.n)
+        .join(Vendor, col(Vendor.id) == top_vendors.c.vendor_key)
+        .order_by(top_vendors.c.n.desc(), Vendor.name)
+    ).all()
+    groups = [(division_id, psc, n, cents) for division_id, psc, n, cents, *_ in rows]
+    vendors = [(v, name, int(n)) for v, name, n in by_vendor]
+    return (groups, vendors, active_count, licensed_count), every
+
+
+def _tally_few(db: Session, where: list[Any], today: date) -> _Tally:
+    """Counts of a narrow search: one pass grouping the matches by division, PSC and vendor
+    (at most as many groups as matches), then the names of the top vendors."""
+    expired = case((col(Purchase.current_end_on) < today, 1), else_=0)
+    licensed = case((_has_licence(), 1), else_=0)
+    rows = db.exec(
+        select(
+            Purchase.division_id,
+            Purchase.psc,
+            Purchase.vendor_id,
+            func.count(),
+            func.coalesce(func.sum(Purchase.obligated_cents), 0),
+            func.sum(expired),
+            func.sum(licensed),
+        )
+        .where(*where)
+        .group_by(Purchase.division_id, Purchase.psc, Purchase.vendor_id)
+    ).all()
+    by_group: Counter[tuple[int, str | None]] = Counter()
+    cents_by_group: Counter[tuple[int, str | None]] = Counter()
+    by_vendor: Counter[int] = Counter()
+    active_count = licensed_count = 0
+    for division_id, psc, vendor_id, n, cents, expired_n, licensed_n in rows:
+        by_group[division_id, psc] += n
+        cents_by_group[division_id, psc] += int(cents)
+        by_vendor[vendor_id] += n
+        active_count += n - int(expired_n or 0)
+        licensed_count += int(licensed_n or 0)
+    groups = [(d, psc, n, cents_by_group[d, psc]) for (d, psc), n in by_group.items()]
+    # The same top vendors as `_tally_many`: most purchases, then lowest id; shown by count and
+    # then name in the database's collation (the names come back in it, and sorting by count
+    # keeps their order among equal counts).
+    top = dict(sorted(by_vendor.items(), key=lambda item: (-item[1], item[0]))[:FACET_LIMIT])
+    named = (
+        db.exec(
+            select(Vendor.id, Vendor.name).where(col(Vendor.id).in_(top)).order_by(Vendor.name)
+        ).all()
+        if top
+        else []
+    )
+    vendors = sorted(((v, name, top[v]) for v, name in named), key=lambda item: -item[2])
+    return groups, vendors, active_count, licensed_count
 
 
 # ------------------------------------------------------------------ export

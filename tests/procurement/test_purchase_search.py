@@ -370,3 +370,89 @@ def test_a_large_import_refreshes_statistics_and_merges_pending_words(db, tmp_pa
         assert {stat.split()[0] for stat in stats} == {"59"}
     page = purchases.search_purchases(db, officer(db), PurchaseQuery(q="acme"), today=TODAY)
     assert page.total == 59
+
+
+# ------------------------------------------------------------- how few and many matches are counted
+
+
+def register_of_sixty(db, tmp_path: Path) -> None:
+    """Three divisions of 20 purchases, seven vendors, three PSCs, open and ended periods, and a
+    licence on every sixth; "alpha" is in every fifth description, "beta" in the others."""
+    from procurement.models import Licence
+
+    rows = []
+    for n in range(60):
+        end = "" if n % 11 == 0 else ("2026-06-30" if n % 2 else "2027-06-30")
+        rows.append(
+            f"75D30124P{n:05d},,{('CDC', 'NIH', 'FDA')[n % 3]},Vendor {n % 7} Data LLC,,"
+            f"Feed {n},Feed {'alpha' if n % 5 == 0 else 'beta'} item{n},PURCHASE ORDER,"
+            f"{('7A21', 'DA01', 'R408')[n % 4 % 3]},519290,2025-01-{1 + n % 28:02d},{end},,"
+            f"{100 + n * 7}.00,,"
+        )
+    load(db, tmp_path, rows)
+    for purchase in db.exec(select(Purchase).order_by(Purchase.id)).all():
+        if int(purchase.piid[-5:]) % 6 == 0:
+            db.add(Licence(purchase_id=purchase.id, scope="division", term_start_on=TODAY,
+                           term_end_on=date(2027, 1, 1)))  # fmt: skip
+    db.commit()
+    see_latest(db)
+
+
+def outcome(db, user, query: PurchaseQuery):
+    purchases.clear_summary_cache()
+    page = purchases.search_purchases(db, user, query, today=TODAY)
+    facets = {name: [(f.value, f.count) for f in values] for name, values in page.facets.items()}
+    return [row.purchase.id for row in page.rows], page.total, page.total_obligated_cents, facets
+
+
+@pytest.mark.parametrize("q", ["alpha", "beta", "item1", "feed alpha", "alpha beta"])
+def test_few_and_many_matches_give_the_same_page_and_counts(db, tmp_path, monkeypatch, q):
+    # SQLite counts few matches in one pass grouped by vendor too, and may walk the order's
+    # index for their page; both must agree with the broad way for every filter, sort and page.
+    register_of_sixty(db, tmp_path)
+    user = officer(db)
+    cdc_vendor = db.exec(select(Purchase.vendor_id).where(Purchase.piid == "75D30124P00003")).one()
+    filters = [
+        {}, {"division": "NIH"}, {"status": "active"}, {"status": "expired"}, {"licence": "yes"},
+        {"licence": "no"}, {"psc": "DA01"}, {"vendor_id": cdc_vendor},
+    ]  # fmt: skip
+    for where in filters:
+        for sort in purchases.SORTS:
+            for page in (1, 3):
+                query = PurchaseQuery(q=q, sort=sort, page=page, per_page=3, **where)
+                monkeypatch.setattr(purchases, "_DENSE_SHARE", 1000)  # many: the broad way
+                broad = outcome(db, user, query)
+                monkeypatch.setattr(purchases, "_DENSE_SHARE", 0)  # few, page looked up by id
+                monkeypatch.setattr(purchases, "_WALK_SHARE", 10**6)
+                assert outcome(db, user, query) == broad, (query, "few")
+                monkeypatch.setattr(purchases, "_WALK_SHARE", 1)  # few, page by walking
+                assert outcome(db, user, query) == broad, (query, "few, walked")
+
+
+def test_equal_division_counts_are_listed_in_division_order(db, tmp_path):
+    register_of_sixty(db, tmp_path)
+    ids = {d.code: d.id for d in accounts.list_divisions(db)}
+    user = officer(db)
+    for q in ("", "feed"):  # every purchase holds "feed": counted without the words
+        _, total, _, facets = outcome(db, user, PurchaseQuery(q=q))
+        assert total == 60
+        assert [code for code, _ in facets["division"]] == sorted(
+            ["CDC", "NIH", "FDA"], key=ids.__getitem__
+        )
+
+
+@pytest.mark.parametrize("q", ["feed", "75d30124p0000", "alpha", "item1", "alpha beta"])
+def test_words_counted_in_the_grouping_pass_give_the_same_page_and_counts(
+    db, tmp_path, monkeypatch, q
+):
+    # PostgreSQL tests the words of the first purchases only; when none misses, the grouping
+    # pass counts with and without them. Probing every purchase or none must agree.
+    register_of_sixty(db, tmp_path)
+    user = officer(db)
+    for where in ({}, {"division": "NIH"}, {"status": "active"}, {"licence": "yes"}):
+        for sort, page in (("newest", 1), ("amount", 2)):
+            query = PurchaseQuery(q=q, sort=sort, page=page, per_page=4, **where)
+            monkeypatch.setattr(purchases, "_PROBE_ROWS", 10**6)
+            probed = outcome(db, user, query)
+            monkeypatch.setattr(purchases, "_PROBE_ROWS", 0)
+            assert outcome(db, user, query) == probed, query
