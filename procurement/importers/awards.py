@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from marketplace.hhs import DIVISIONS, HHS_AGENCY_CODE, division_for_piid
 
 from .layouts import SUMMARY_LAYOUTS, Layout
-from .values import clean_code, clean_text, parse_date, parse_money_cents
+from .values import clean_code, clean_text, parse_date, parse_money_cents, without_placeholder
 
 FUNDED_OUTSIDE = "funded by an agency outside HHS"
 AWARDED_OUTSIDE = "awarded by an agency outside HHS"
@@ -324,9 +324,14 @@ class RowParser:
         if division is None and not errors:
             errors.append(self._no_division(piid, funding_subtier or awarding_subtier))
 
-        vendor_name = _vendor_name(clean_text(raw.get("vendor_name")), self.layout)
+        written_name = clean_text(raw.get("vendor_name"))
+        vendor_name = _vendor_name(without_placeholder(written_name), self.layout)
         if vendor_name is None:
-            errors.append(f"{self._label('vendor_name')}: empty; every row needs the vendor's name")
+            errors.append(
+                f"{self._label('vendor_name')}: "
+                + ("empty" if written_name is None else f"{written_name!r} is not a name")
+                + "; every row needs the vendor's name"
+            )
 
         dates: dict[str, date | None] = {}
         for name in ("start", "current_end", "potential_end", "last_action", "modified"):
@@ -374,10 +379,10 @@ class RowParser:
             awarding_division=_interned(awarding_division),
             funding_subtier=_interned(funding_subtier),
             funding_division=_interned(funding_division),
-            vendor_uei=code("vendor_uei", strict=False),
-            vendor_parent_uei=code("vendor_parent_uei", strict=False),
-            vendor_parent_name=clean_text(raw.get("vendor_parent_name")),
-            vendor_dba_name=clean_text(raw.get("vendor_dba_name")),
+            vendor_uei=without_placeholder(code("vendor_uei", strict=False)),
+            vendor_parent_uei=without_placeholder(code("vendor_parent_uei", strict=False)),
+            vendor_parent_name=without_placeholder(clean_text(raw.get("vendor_parent_name"))),
+            vendor_dba_name=without_placeholder(clean_text(raw.get("vendor_dba_name"))),
             description=clean_text(raw.get("description")),
             product=clean_text(raw.get("product")),
             award_type=_interned(clean_text(raw.get("award_type"))),

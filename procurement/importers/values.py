@@ -168,6 +168,23 @@ def clean_code(text: str | None) -> str | None:
     return cleaned.upper()
 
 
+# What exports and hand-kept sheets write in a cell that has no value. Read as a d/b/a name, a
+# parent's name or a UEI it would be one alias or one parent shared by every vendor of the file,
+# and the importer would merge them all into one.
+PLACEHOLDERS = frozenset(
+    {"N/A", "NA", "NONE", "NULL", "NIL", "NOT APPLICABLE", "NOT AVAILABLE", "NOT PROVIDED",
+     "UNKNOWN", "TBD", "-", "--", "?"}
+)  # fmt: skip
+
+
+def without_placeholder(text: str | None) -> str | None:
+    """None when a cleaned cell holds only a "no value" marker (N/A, NONE, NOT APPLICABLE, …)."""
+    if text is None:
+        return None
+    marker = " ".join(text.replace(".", "").split()).upper()
+    return None if marker in PLACEHOLDERS or text.strip() in PLACEHOLDERS else text
+
+
 def clean_text(text: str | None) -> str | None:
     """Free text trimmed, None when blank. Content is kept verbatim, formula-like text included."""
     if text is None:

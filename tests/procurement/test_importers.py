@@ -25,6 +25,7 @@ from procurement.importers import (
     read_awards,
     template_csv,
 )
+from procurement.importers.values import without_placeholder
 
 # ---------------------------------------------------------------- helpers
 
@@ -282,6 +283,52 @@ def test_clean_code(text: str | None, expected: str | None) -> None:
 def test_clean_code_refuses_scientific_notation(text: str) -> None:
     with pytest.raises(ValueError, match="scientific notation"):
         clean_code(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NOT APPLICABLE", None),
+        ("not  applicable", None),
+        ("N/A", None),
+        ("n.a.", None),
+        ("NONE", None),
+        ("-", None),
+        ("Unknown", None),
+        (None, None),
+        ("NONE SUCH ANALYTICS LLC", "NONE SUCH ANALYTICS LLC"),
+        ("NA HOLDINGS", "NA HOLDINGS"),
+        ("ACME", "ACME"),
+    ],
+)
+def test_without_placeholder(text: str | None, expected: str | None) -> None:
+    assert without_placeholder(text) == expected
+
+
+def test_placeholder_vendor_cells_are_no_value(tmp_path: Path) -> None:
+    """USAspending and FPDS exports write NOT APPLICABLE or N/A where a vendor has no parent or
+    d/b/a name: read as values they would make one parent of every vendor."""
+    header = [*USAS_HEADER, "recipient_doing_business_as_name"]
+    row = usas_row(
+        recipient_parent_uei="NOT APPLICABLE", recipient_parent_name="N/A", recipient_uei="NONE"
+    )
+    path = write_csv(
+        tmp_path,
+        [
+            header,
+            [*row, "NOT APPLICABLE"],
+            [*usas_row(award_id_piid="75N97024P00124", recipient_name="N/A"), ""],
+        ],
+    )
+    batch = read_awards(path)
+    (award,) = batch.awards
+    assert award.vendor_parent_uei is None
+    assert award.vendor_parent_name is None
+    assert award.vendor_uei is None
+    assert award.vendor_dba_name is None
+    assert award.vendor_name == "ACME HEALTH DATA LLC"
+    (rejected,) = batch.rejected
+    assert "'N/A' is not a name" in str(rejected)
 
 
 # ---------------------------------------------------------------- layout detection
