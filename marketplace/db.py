@@ -14,6 +14,9 @@ from sqlmodel import Session, create_engine
 
 from marketplace.settings import Settings
 
+# Reads beyond this size fall back to the page cache; the benchmark databases are 100-400 MB.
+SQLITE_MMAP_BYTES = 1 << 30
+
 
 def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
     """Create the engine for a URL; SQLite gets WAL, foreign keys and a busy timeout."""
@@ -44,6 +47,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Each request opens its own connection (NullPool), whose page cache starts empty: mapped
+    # pages are read from the OS's cache without a copy. A first search that looks up 10,900
+    # purchases at random took 59-76 ms through the 2 MB page cache, 15-27 ms mapped.
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

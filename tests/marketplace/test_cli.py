@@ -195,3 +195,21 @@ def test_worker_once_runs_due_jobs(database_url, tmp_path):
 
         assert db.get(Job, job_id).status == "succeeded"
     database.dispose()
+
+
+def test_app_sqlite_connections_map_the_file_and_keep_their_settings(tmp_path):
+    from marketplace.db import SQLITE_MMAP_BYTES, build_engine
+
+    engine = build_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    with engine.connect() as connection:
+        settings = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("mmap_size", "journal_mode", "foreign_keys", "busy_timeout")
+        }
+    engine.dispose()
+    assert settings == {
+        "mmap_size": SQLITE_MMAP_BYTES,
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+    }
