@@ -23,9 +23,9 @@ from procurement.costs import (
     Period,
     PeriodStep,
     ReuseSpan,
+    cost_by_period_cents,
     cost_in_period_cents,
     cost_per_reuse_cents,
-    cost_per_reuse_series,
     periods_between,
     spend_in_fiscal_year_cents,
     uses_in_period,
@@ -213,6 +213,7 @@ class LicenceFact:
         pop_end: last day of it, inclusive.
         owner_seats: seats the owner's own staff hold.
         reuses: every granted reuse of the licence.
+        cost_key: the values its cost and uses depend on, as the key of the results kept.
     """
 
     licence_id: int
@@ -224,6 +225,33 @@ class LicenceFact:
     pop_end: date
     owner_seats: int = 0
     reuses: tuple[ReuseSpan, ...] = ()
+    cost_key: CostKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every value the licence's cost and uses in a period depend on.
+        values = (self.obligated_cents, self.pop_start, self.pop_end, self.owner, self.reuses)
+        object.__setattr__(self, "cost_key", CostKey(values))
+
+
+class CostKey:
+    """Values as a dictionary key whose hash is computed once.
+
+    A licence's results are looked up for every report; hashing its reuses (dataclasses) each
+    time cost more than the look-up. A fact kept across reports keeps its key, so the look-up
+    finds the very same key object and compares nothing.
+    """
+
+    __slots__ = ("_hash", "values")
+
+    def __init__(self, values: tuple[object, ...]) -> None:
+        self.values = values
+        self._hash = hash(values)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CostKey) and self.values == other.values
 
 
 @dataclass(frozen=True)
@@ -459,7 +487,7 @@ def licence_cost_and_uses(licences: Iterable[LicenceFact], period: Period) -> tu
     for licence in licences:
         if licence.pop_end < period.start or licence.pop_start > period.end:
             continue
-        key = _cost_key(licence)
+        key = licence.cost_key
         found = kept.get(key)
         if found is None:
             found = kept[key] = (
@@ -480,7 +508,7 @@ def licence_cost_and_uses(licences: Iterable[LicenceFact], period: Period) -> tu
 def cost_per_reuse_over_time(
     licences: Iterable[LicenceFact], periods: Sequence[Period]
 ) -> tuple[tuple[int, int], ...]:
-    """(cost, uses) per period across the licences, from `costs.cost_per_reuse_series`."""
+    """(cost, uses) per period across the licences, as `costs.cost_per_reuse_series` gives them."""
     if not periods:
         return ()
     kept = _kept_results(("series", tuple(periods)))
@@ -489,7 +517,7 @@ def cost_per_reuse_over_time(
     costs = [0] * len(periods)
     uses = [0] * len(periods)
     for licence in licences:
-        key = _cost_key(licence)
+        key = licence.cost_key
         found = kept.get(key)
         if found is None:
             found = kept[key] = _licence_series(licence, periods, starts, ends)
@@ -510,15 +538,14 @@ def _licence_series(
     last = bisect_right(starts, licence.pop_end)
     if first >= last:
         return first, ()
-    series = cost_per_reuse_series(
-        licence.obligated_cents,
-        licence.pop_start,
-        licence.pop_end,
-        licence.owner,
-        licence.reuses,
-        periods[first:last],
+    # costs.cost_per_reuse_series's two parts, without its PeriodCost for each period.
+    costs = cost_by_period_cents(
+        licence.obligated_cents, licence.pop_start, licence.pop_end, periods[first:last]
     )
-    return first, tuple((point.cost_cents, len(point.uses)) for point in series)
+    return first, tuple(
+        (cost, len(uses_in_period(licence.owner, licence.reuses, period.start, period.end)))
+        for period, cost in zip(periods[first:last], costs, strict=True)
+    )
 
 
 # Each licence's cost and uses, by the periods they are computed for and every value they are
@@ -527,11 +554,11 @@ def _licence_series(
 # licence, reuse or period is a different key, so a result kept is never stale.
 RESULT_SETS_KEPT = 32
 RESULTS_KEPT_PER_SET = 50_000
-_kept: dict[tuple[object, ...], dict[tuple[object, ...], Any]] = {}
+_kept: dict[tuple[object, ...], dict[CostKey, Any]] = {}
 _kept_lock = threading.Lock()
 
 
-def _kept_results(periods_key: tuple[object, ...]) -> dict[tuple[object, ...], Any]:
+def _kept_results(periods_key: tuple[object, ...]) -> dict[CostKey, Any]:
     """The results kept for one period (or series of periods), emptied when it grows too large."""
     with _kept_lock:
         kept = _kept.get(periods_key)
@@ -540,17 +567,6 @@ def _kept_results(periods_key: tuple[object, ...]) -> dict[tuple[object, ...], A
                 del _kept[next(iter(_kept))]  # the oldest set
             kept = _kept[periods_key] = {}
         return kept
-
-
-def _cost_key(licence: LicenceFact) -> tuple[object, ...]:
-    """Every value a licence's cost and uses in a period depend on."""
-    return (
-        licence.obligated_cents,
-        licence.pop_start,
-        licence.pop_end,
-        licence.owner,
-        licence.reuses,
-    )
 
 
 def forget_kept_results() -> None:

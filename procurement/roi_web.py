@@ -14,6 +14,7 @@ from litestar.response import Template
 from marketplace import accounts
 from marketplace.catalog.models import ListingKind
 from marketplace.guards import signed_in
+from marketplace.memo import KeptResults
 from marketplace.models import Role
 from marketplace.types import utcnow
 from marketplace.web import DbSession, is_htmx, page_or_partial, principal, render
@@ -47,9 +48,16 @@ class ChartView:
     table: dict[str, Any]
 
 
-def chart_views(report: roi.RoiReport) -> list[ChartView]:
-    """Every chart of the report drawn as accessible SVG, with its table alternative."""
-    return [
+def chart_views(report: roi.RoiReport) -> tuple[ChartView, ...]:
+    """Every chart of the report drawn as accessible SVG, with its table alternative.
+
+    Drawn once per report: while the records are unchanged, the report is the one kept by the
+    service, and so are its drawings (the page and its htmx fragment both show them).
+    """
+    kept = _drawn.get(id(report))
+    if kept is not None and kept[0] is report:
+        return kept[1]
+    views = tuple(
         ChartView(
             chart.chart_id,
             chart.data.title,
@@ -58,7 +66,15 @@ def chart_views(report: roi.RoiReport) -> list[ChartView]:
             dict(data_table(chart.data)),
         )
         for chart in report.charts
-    ]
+    )
+    # The report is kept with its drawings: its id cannot be reused by another report meanwhile.
+    _drawn.put(id(report), (report, views))
+    return views
+
+
+_drawn: KeptResults[tuple[roi.RoiReport, tuple[ChartView, ...]]] = KeptResults(
+    roi_service.CACHE_SIZE
+)
 
 
 def _filename(view: roi_service.RoiView, extension: str) -> str:

@@ -11,14 +11,15 @@ import contextlib
 import csv
 import io
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BigInteger,
     Integer,
+    String,
     and_,
     case,
     cast,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     func,
     literal,
     or_,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.sql import ColumnElement
@@ -281,10 +283,11 @@ def roi_report(
         tuple(query_words(filters.vendor)),
         filters.kind,
     )
-    key = (database_key(db), data_stamp(db), scope, today)
+    stamps = data_stamp(db)
+    key = (database_key(db), stamps, scope, today)
     report = _reports.get(key)
     if report is None:
-        report = roi.compute(_inputs(db, scope, divisions, today))
+        report = roi.compute(_inputs(db, scope, divisions, today, stamps))
         _reports.put(key, report)
     applied = RoiFilters(
         filters.fiscal_year,
@@ -304,29 +307,56 @@ def roi_report(
     )
 
 
-def _inputs(db: Session, scope: _Scope, divisions: DivisionTable, today: date) -> roi.RoiInputs:
-    """Every record the figures need, in about fifteen grouped queries."""
-    reuses = _reuse_months(db, scope)
-    checks = _check_months(db, scope)
+def _inputs(
+    db: Session, scope: _Scope, divisions: DivisionTable, today: date, stamps: DataStamp
+) -> roi.RoiInputs:
+    """Every record the figures need, in about fifteen grouped queries.
+
+    Each part is kept under the stamps of the tables it reads (see `_kept_part`), so that after
+    a change to a purchase the reuses, checks, invoices and listings are not read again.
+    """
+
+    def kept(name: Any, tables: tuple[Any, ...], compute: Callable[[], Part]) -> Part:
+        return _kept_part((database_key(db), name, scope, tables), compute)
+
+    # With a vendor filter, reuses and invoices are limited through licences and purchases.
+    vendor = (stamps.licences, stamps.purchases) if scope.vendor_ids is not None else ()
+    reuse_tables = (stamps.reuses, stamps.listings, *vendor)
+    reuses = kept("reuses", reuse_tables, lambda: _reuse_months(db, scope))
+    checks = kept("checks", (stamps.checks, stamps.listings), lambda: _check_months(db, scope))
     # The charts' periods are known before purchases are read (the months of the first and last
     # purchase stand for all of them), so spend is grouped by chart period, not by month.
-    months = [*_first_and_last_months(db, scope), *(c.month for c in (*reuses, *checks))]
-    periods = roi.series_periods(scope.period, months)
-    division_spend, psc_spend = _spend(db, scope, divisions, periods)
+    ends = kept("ends", (stamps.purchases,), lambda: _first_and_last_months(db, scope))
+    periods = roi.series_periods(scope.period, [*ends, *(c.month for c in (*reuses, *checks))])
+    division_spend, psc_spend = kept(
+        ("spend", periods),
+        (stamps.purchases, stamps.divisions),
+        lambda: _spend(db, scope, divisions, periods),
+    )
     return roi.RoiInputs(
         period=scope.period,
         today=today,
         division_spend=division_spend,
-        vendor_spend=_vendor_spend(db, scope),
+        vendor_spend=kept(
+            "vendor spend", (stamps.purchases, stamps.vendors), lambda: _vendor_spend(db, scope)
+        ),
         psc_spend=psc_spend,
-        licences=_licences(db, scope, divisions, today),
+        licences=_licences(db, scope, divisions, today, stamps),
         reuses=reuses,
         checks=checks,
-        duplicates=_duplicates(db, scope, today),
-        opportunities=_opportunities(db, scope),
-        listings=_listings(db, scope, divisions),
-        listings_reused=_listings_reused(db, scope),
-        invoices=_invoices(db, scope),
+        duplicates=kept(
+            ("duplicates", today),
+            (stamps.purchases, stamps.decisions, stamps.scans),
+            lambda: _duplicates(db, scope, today),
+        ),
+        opportunities=kept("opportunities", (stamps.scans,), lambda: _opportunities(db, scope)),
+        listings=kept(
+            "listings",
+            (*reuse_tables, stamps.usage, stamps.divisions),
+            lambda: _listings(db, scope, divisions),
+        ),
+        listings_reused=kept("listings reused", reuse_tables, lambda: _listings_reused(db, scope)),
+        invoices=kept("invoices", (stamps.invoices, *vendor), lambda: _invoices(db, scope)),
     )
 
 
@@ -335,54 +365,98 @@ def _inputs(db: Session, scope: _Scope, divisions: DivisionTable, today: date) -
 # Computing the all-time report over 100,000 purchases and thousands of licences takes a few
 # hundred milliseconds (on SQLite a GROUP BY sorts every row). The figures only change when the
 # records do, so computed reports are kept, per process, under a stamp of every table they read:
-# row counts and latest changes, which every write path moves (it sets `updated_at`, adds a row,
-# or deletes one). A stale figure would need a change that moves none of them.
+# row counts (purchases are never deleted: their highest id) and latest changes, which every
+# write path moves (it sets `updated_at`, adds a row, or deletes one). A stale figure would need
+# a change that moves none of them. The parts of a report are kept too, each under the stamps of
+# the tables it reads, and licence facts under each licence's own stamp: after a change to one
+# purchase, only the spend, the duplicates and that purchase's licence are read again.
 
 CACHE_SIZE = 64
 _reports: KeptResults[roi.RoiReport] = KeptResults(CACHE_SIZE)
+PARTS_KEPT = 256  # about eleven parts per report
+_parts: KeptResults[Any] = KeptResults(PARTS_KEPT)
+Part = TypeVar("Part")
 
 
-def data_stamp(db: Session) -> tuple[Any, ...]:
+class DataStamp(NamedTuple):
+    """Per table read by the report: what moves when its rows change (counts, latest changes)."""
+
+    purchases: tuple[Any, ...]
+    vendors: tuple[Any, ...]
+    divisions: tuple[Any, ...]
+    licences: tuple[Any, ...]
+    reuses: tuple[Any, ...]
+    invoices: tuple[Any, ...]
+    listings: tuple[Any, ...]
+    usage: tuple[Any, ...]
+    decisions: tuple[Any, ...]
+    scans: tuple[Any, ...]
+    checks: tuple[Any, ...]
+
+
+def data_stamp(db: Session) -> DataStamp:
     """Counts and latest changes of every table the report reads, in one query."""
 
     def scalar(*columns: Any) -> Any:
         return select(*columns).scalar_subquery()
 
-    return tuple(
-        db.exec(
-            select(
-                scalar(func.count(col(Purchase.id))),
-                scalar(func.max(Purchase.updated_at)),
-                scalar(func.max(Vendor.updated_at)),
-                scalar(func.max(Division.updated_at)),
-                scalar(func.count(col(Licence.id))),
-                scalar(func.max(Licence.updated_at)),
-                scalar(func.count(col(ReuseRequest.id))),
-                scalar(func.max(ReuseRequest.updated_at)),
-                scalar(func.count(col(Invoice.id))),
-                scalar(func.max(Invoice.updated_at)),
-                scalar(func.count(col(Listing.id))),
-                scalar(func.max(Listing.updated_at)),
-                scalar(func.count(ListingUsage.listing_id)),
-                scalar(func.coalesce(_sum(ListingUsage.views + ListingUsage.downloads), 0)),
-                scalar(func.count(col(DuplicateDecision.id))),
-                scalar(func.max(DuplicateDecision.decided_at)),
-                scalar(func.max(DuplicateScanRun.id)),
-                scalar(func.count(col(DuplicateScanGroup.id))),
-                scalar(func.count(col(CheckOutcome.id))),
-                scalar(func.max(CheckOutcome.id)),
-            )
-        ).one()
+    values = db.exec(
+        select(
+            scalar(func.max(col(Purchase.id))),
+            scalar(func.max(Purchase.updated_at)),
+            scalar(func.max(Vendor.updated_at)),
+            scalar(func.max(Division.updated_at)),
+            scalar(func.count(col(Licence.id))),
+            scalar(func.max(Licence.updated_at)),
+            scalar(func.count(col(ReuseRequest.id))),
+            scalar(func.max(ReuseRequest.updated_at)),
+            scalar(func.count(col(Invoice.id))),
+            scalar(func.max(Invoice.updated_at)),
+            scalar(func.count(col(Listing.id))),
+            scalar(func.max(Listing.updated_at)),
+            scalar(func.count(ListingUsage.listing_id)),
+            scalar(func.coalesce(_sum(ListingUsage.views + ListingUsage.downloads), 0)),
+            scalar(func.count(col(DuplicateDecision.id))),
+            scalar(func.max(DuplicateDecision.decided_at)),
+            scalar(func.max(DuplicateScanRun.id)),
+            scalar(func.count(col(DuplicateScanGroup.id))),
+            scalar(func.count(col(CheckOutcome.id))),
+            scalar(func.max(CheckOutcome.id)),
+        )
+    ).one()
+    return DataStamp(
+        purchases=tuple(values[0:2]),
+        vendors=tuple(values[2:3]),
+        divisions=tuple(values[3:4]),
+        licences=tuple(values[4:6]),
+        reuses=tuple(values[6:8]),
+        invoices=tuple(values[8:10]),
+        listings=tuple(values[10:12]),
+        usage=tuple(values[12:14]),
+        decisions=tuple(values[14:16]),
+        scans=tuple(values[16:18]),
+        checks=tuple(values[18:20]),
     )
+
+
+def _kept_part(key: tuple[Any, ...], compute: Callable[[], Part]) -> Part:
+    """A part of a report kept under its key (database, name, scope, stamps of what it reads)."""
+    found = _parts.get(key)
+    if found is None:
+        found = compute()
+        _parts.put(key, found)
+    return found
 
 
 def clear_cache(*, licences: bool = False) -> None:
     """Forget every kept report, as after a change (tests and benchmarks measure the first
-    computation); with `licences`, also the licence facts and results kept across changes, as in
-    a new process."""
+    computation); with `licences`, also the parts, licence facts and results kept across
+    changes, as in a new process."""
     _reports.clear()
     if licences:
+        _parts.clear()
         _licence_facts.clear()
+        _reuse_spans.clear()
         roi.forget_kept_results()
 
 
@@ -574,13 +648,17 @@ def _vendor_ids(db: Session, text: str) -> tuple[tuple[int, ...] | None, tuple[s
     return tuple(row[0] for row in rows), tuple(row[1] for row in rows)
 
 
-def _purchase_conditions(scope: _Scope, *, dated: bool = True) -> list[ColumnElement[bool]]:
+def _purchase_conditions(
+    scope: _Scope, *, dated: bool = True, covered: bool = False
+) -> list[ColumnElement[bool]]:
+    """Purchases in scope; `covered` when the index (vendor, start, amount) holds every column
+    the query reads."""
     conditions: list[ColumnElement[bool]] = []
     if scope.division_id is not None:
         conditions.append(col(Purchase.division_id) == scope.division_id)
     if scope.vendor_ids is not None:
         vendor = col(Purchase.vendor_id)
-        if len(scope.vendor_ids) > MANY_VENDORS:
+        if len(scope.vendor_ids) > MANY_VENDORS and not covered:
             # Probing the vendor index for hundreds of vendors then reading each row costs more
             # than scanning the table once: "+ 0" keeps the index out.
             vendor = vendor + 0
@@ -625,7 +703,7 @@ def _first_and_last_months(db: Session, scope: _Scope) -> list[date]:
     without a dated purchase); only the all-time report needs them."""
     if scope.period is not None:
         return []
-    conditions = _purchase_conditions(scope)
+    conditions = _purchase_conditions(scope, covered=True)
     # Two queries: SQLite reads a lone MIN or MAX from one end of an index.
     days = [
         db.exec(select(func.min(Purchase.start_on)).where(*conditions)).one(),
@@ -735,7 +813,8 @@ def _spend_rows(
 
 def _vendor_spend(db: Session, scope: _Scope) -> tuple[roi.SpendCell, ...]:
     """Spend by month of the few vendors with the most spend in scope."""
-    conditions = _purchase_conditions(scope)
+    # 140 vendors of 2,000: 1 ms through the index against 17 ms scanning it whole.
+    conditions = _purchase_conditions(scope, covered=True)
     total = _sum(Purchase.obligated_cents)
     # Grouped by the bare column, SQLite reads the covering index (vendor, start, amount) in
     # vendor order and needs no sort to group.
@@ -779,10 +858,8 @@ def _vendor_spend(db: Session, scope: _Scope) -> tuple[roi.SpendCell, ...]:
     )
 
 
-def _licences(
-    db: Session, scope: _Scope, divisions: DivisionTable, today: date
-) -> tuple[roi.LicenceFact, ...]:
-    """The licences of the purchases in the division and vendor scope, with granted reuses.
+def _licences_in_scope(columns: Sequence[Any], scope: _Scope, today: date) -> Any:
+    """The query of the licences of the purchases in the division and vendor scope.
 
     Licences are not limited to purchases starting in the period (their cost is prorated into
     it); with a period, only those that matter are read: in use during it, active on the as-of
@@ -791,27 +868,7 @@ def _licences(
     pop_start = func.coalesce(Purchase.start_on, Licence.term_start_on)
     pop_end = func.coalesce(Purchase.current_end_on, Licence.term_end_on)
     query = (
-        select(
-            Licence.id,
-            Licence.scope,
-            Licence.listed_divisions,
-            Licence.seats,
-            Licence.owner_seats,
-            Licence.term_start_on,
-            Licence.term_end_on,
-            Licence.renewal_on,
-            Licence.auto_renew,
-            Licence.renewal_cost_cents,
-            Licence.reuse_policy,
-            Licence.dua_required,
-            Licence.price_per_seat_cents,
-            Purchase.division_id,
-            Purchase.obligated_cents,
-            Purchase.start_on,
-            Purchase.current_end_on,
-            Purchase.product,
-            Purchase.piid,
-        )
+        select(*columns)
         .join(Purchase, col(Purchase.id) == Licence.purchase_id)
         .where(*_purchase_conditions(scope, dated=False))
     )
@@ -826,38 +883,137 @@ def _licences(
                 and_(deadline >= today, deadline <= horizon),
             )
         )
-    rows = _rows(db, query)
-    if not rows:
+    return query
+
+
+# A licence's stamp: its updated_at and its purchase's as the driver gives them (SQLite: text),
+# only ever compared with another stamp, so not parsed.
+_LICENCE_STAMP = (
+    type_coerce(Licence.updated_at, String),
+    type_coerce(Purchase.updated_at, String),
+)
+_LICENCE_COLUMNS = (
+    Licence.id,
+    Licence.scope,
+    Licence.listed_divisions,
+    Licence.seats,
+    Licence.owner_seats,
+    Licence.term_start_on,
+    Licence.term_end_on,
+    Licence.renewal_on,
+    Licence.auto_renew,
+    Licence.renewal_cost_cents,
+    Licence.reuse_policy,
+    Licence.dua_required,
+    Licence.price_per_seat_cents,
+    Purchase.division_id,
+    Purchase.obligated_cents,
+    Purchase.start_on,
+    Purchase.current_end_on,
+    Purchase.product,
+    Purchase.piid,
+    *_LICENCE_STAMP,
+)
+# Up to this many licences whose facts are not kept are read by id; more, with the scope's query.
+LICENCES_BY_ID = 500
+
+
+def _licences(
+    db: Session, scope: _Scope, divisions: DivisionTable, today: date, stamps: DataStamp
+) -> tuple[roi.LicenceFact, ...]:
+    """The licences in scope (see `_licences_in_scope`) with their granted reuses.
+
+    Once facts are kept, the stamps of the licences in scope are read first, and only those
+    whose fact is not kept for the same stamp, owner and reuses are read in full and built.
+    """
+    kept = _facts_of_database(db)
+    every = _licences_in_scope(_LICENCE_COLUMNS, scope, today)
+    rows: Sequence[Any] = ()
+    if kept:
+        # (id, stamp, division id) as plain tuples, read a thousand rows at a time: thousands of
+        # row objects alive together would be promoted to the collector's oldest generation and
+        # hasten its next walk of every object of the process.
+        result = db.connection().execute(
+            _licences_in_scope((Licence.id, *_LICENCE_STAMP, Purchase.division_id), scope, today)
+        )
+        current = []
+        while batch := result.fetchmany(1_000):
+            current += [(row[0], (row[1], row[2]), row[3]) for row in batch]
+    else:
+        rows = _rows(db, every)
+        current = [(row[0], (row[19], row[20]), row[13]) for row in rows]
+    if not current:
         return ()
-    # Spans of every licence are read faster than through a list of thousands of ids.
-    spans = reuse_spans_by_licence(db, None if len(rows) > 500 else [row[0] for row in rows])
-    facts = []
+    spans = _spans_by_licence(db, stamps, [licence_id for licence_id, _, _ in current])
+
+    def is_kept(licence_id: int, stamp: tuple[Any, Any], division_id: int) -> bool:
+        entry = kept.get(licence_id)
+        return (
+            entry is not None
+            and entry[0] == stamp
+            and entry[1].owner == (divisions.code(division_id) or "?")
+            and entry[1].reuses == spans.get(licence_id, ())
+        )
+
+    moved = [
+        licence_id
+        for licence_id, stamp, division_id in current
+        if not is_kept(licence_id, stamp, division_id)
+    ]
+    if moved and not rows:
+        rows = _rows(
+            db, every.where(col(Licence.id).in_(moved)) if len(moved) <= LICENCES_BY_ID else every
+        )
     for row in rows:
-        owner = divisions.code(row[13]) or "?"
-        reuses = tuple(spans.get(row[0], ()))
-        key = (tuple(row), owner, reuses)
-        fact = _licence_facts.get(key)
-        if fact is None:
-            fact = _licence_fact(row, owner, reuses)
-            if len(_licence_facts) >= LICENCE_FACTS_KEPT:
-                _licence_facts.clear()
-            _licence_facts[key] = fact
-        facts.append(fact)
-    return tuple(facts)
+        licence_id, stamp, division_id = row[0], (row[19], row[20]), row[13]
+        if not is_kept(licence_id, stamp, division_id):
+            owner = divisions.code(division_id) or "?"
+            kept[licence_id] = (stamp, _licence_fact(row, owner, spans.get(licence_id, ())))
+    # A licence deleted since its stamp was read has no fact: it is left out.
+    return tuple(kept[licence_id][1] for licence_id, _, _ in current if licence_id in kept)
 
 
-# Licence facts by every value they are built from. The all-time report builds one per licence;
-# after a change most licences' values are unchanged, so their facts (and the cost series
-# procurement.roi keeps per fact) are reused instead of rebuilt. A changed value is a new key.
-LICENCE_FACTS_KEPT = 100_000
-_licence_facts: dict[tuple[Any, ...], roi.LicenceFact] = {}
+# Licence facts per database, by licence id, with the stamp they were built from; the cost and
+# uses procurement.roi keeps per fact are found again as long as the fact is. The spans of every
+# licence's granted reuses are kept per database under the stamps of the reuses and of the
+# divisions (their codes).
+DATABASES_KEPT = 8
+_licence_facts: KeptResults[dict[int, tuple[tuple[Any, Any], roi.LicenceFact]]] = KeptResults(
+    DATABASES_KEPT
+)
+_reuse_spans: KeptResults[dict[int, tuple[ReuseSpan, ...]]] = KeptResults(DATABASES_KEPT)
+
+
+def _facts_of_database(db: Session) -> dict[int, tuple[tuple[Any, Any], roi.LicenceFact]]:
+    database = database_key(db)
+    kept = _licence_facts.get(database)
+    if kept is None:
+        kept = {}
+        _licence_facts.put(database, kept)
+    return kept
+
+
+def _spans_by_licence(
+    db: Session, stamps: DataStamp, licence_ids: Sequence[int]
+) -> dict[int, tuple[ReuseSpan, ...]]:
+    """The granted reuses of the licences: of every licence, kept, when they are many (one
+    query reads them faster than through thousands of ids); else of those only."""
+    key = (database_key(db), stamps.reuses, stamps.divisions)
+    spans = _reuse_spans.get(key)
+    if spans is None:
+        few = len(licence_ids) <= LICENCES_BY_ID
+        found = reuse_spans_by_licence(db, licence_ids if few else None)
+        spans = {licence_id: tuple(reuses) for licence_id, reuses in found.items()}
+        if not few:
+            _reuse_spans.put(key, spans)
+    return spans
 
 
 def _licence_fact(row: Any, owner: str, reuses: tuple[ReuseSpan, ...]) -> roi.LicenceFact:
-    """A licence row of `_licences` as procurement.roi reads it."""
+    """A licence row of `_LICENCE_COLUMNS` as procurement.roi reads it."""
     (licence_id, licence_scope, listed, seats, owner_seats, term_start, term_end) = row[:7]
     (renewal_on, auto_renew, renewal_cost, policy, dua, price) = row[7:13]
-    _, obligated, start_on, end_on, product, piid = row[13:]
+    _, obligated, start_on, end_on, product, piid = row[13:19]
     terms = None
     # Terms the licence form would refuse count for cost, not for seats or renewals.
     with contextlib.suppress(KeyError, ValueError):
@@ -1063,21 +1219,23 @@ def _duplicates(db: Session, scope: _Scope, today: date) -> tuple[roi.DuplicateF
     """
     decisions = {
         (key_a, key_b): decision
-        for key_a, key_b, decision in db.exec(
-            select(DuplicateDecision.key_a, DuplicateDecision.key_b, DuplicateDecision.decision)
-        ).all()
+        for key_a, key_b, decision in _rows(
+            db,
+            select(DuplicateDecision.key_a, DuplicateDecision.key_b, DuplicateDecision.decision),
+        )
     }
     # The kept pairs first, then their purchases by key: joined in one query, SQLite's planner
     # may scan every purchase to probe the (often small) pair table.
     kept = {
         (key_a, key_b): int(cents)
-        for key_a, key_b, cents in db.exec(
+        for key_a, key_b, cents in _rows(
+            db,
             select(
                 DuplicateScanPair.key_a,
                 DuplicateScanPair.key_b,
                 DuplicateScanPair.estimated_avoidable_cents,
-            )
-        ).all()
+            ),
+        )
     }
     missing = [
         pair for pair, decision in decisions.items()
@@ -1086,11 +1244,12 @@ def _duplicates(db: Session, scope: _Scope, today: date) -> tuple[roi.DuplicateF
     keys = sorted({key for pair in (*kept, *missing) for key in pair})
     found: dict[str, _PairSide] = {}
     for start in range(0, len(keys), 500):
-        for row in db.exec(
+        for row in _rows(
+            db,
             select(Purchase.award_key, *_PAIR_COLUMNS).where(
                 col(Purchase.award_key).in_(keys[start : start + 500])
-            )
-        ).all():
+            ),
+        ):
             found[row[0]] = _PairSide(*row[1:])
     pairs: dict[tuple[str, str], tuple[int, _PairSide, _PairSide]] = {}
     for (key_a, key_b), cents in kept.items():

@@ -11,6 +11,7 @@ from procurement.costs import (
     Period,
     ReuseSpan,
     cost_in_period_cents,
+    cost_per_reuse_series,
     fiscal_quarter_bounds,
     fiscal_year_bounds,
 )
@@ -328,3 +329,35 @@ def test_kept_licence_results_follow_a_changed_licence():
         cost_in_period_cents(2_400_001, FY26_START, FY26_END, Q1.start, Q1.end),
         2,  # CDC and NIH (from November)
     )
+
+
+def test_cost_per_reuse_over_time_adds_up_the_cost_modules_series():
+    # roi sums each licence's (cost, uses) per period as costs.cost_per_reuse_series gives them,
+    # over the periods the licence is in use during.
+    periods = roi.series_periods(FY26, [])
+    licences = [
+        licence(obligated=1_200_001, reuses=EXAMPLE_REUSES),
+        licence(obligated=-35_000, reuses=()),
+        licence(
+            obligated=999_999, reuses=EXAMPLE_REUSES[:1], start=D(2025, 12, 15), end=D(2026, 2, 10)
+        ),
+    ]
+    expected = [[0, 0] for _ in periods]
+    for fact in licences:
+        for point, total in zip(
+            cost_per_reuse_series(
+                fact.obligated_cents,
+                fact.pop_start,
+                fact.pop_end,
+                fact.owner,
+                fact.reuses,
+                periods,
+            ),
+            expected,
+            strict=True,
+        ):
+            if point.period.end >= fact.pop_start and point.period.start <= fact.pop_end:
+                total[0] += point.cost_cents
+                total[1] += len(point.uses)
+    roi.forget_kept_results()
+    assert roi.cost_per_reuse_over_time(licences, periods) == tuple(map(tuple, expected))

@@ -195,3 +195,17 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(client, db, data):
     assert not any(cell.startswith("=") for row in rows for cell in row)
     figures = _csv_figures(exported)
     assert figures["total_spend_cents"] == 334_833_333 + 900_000_000
+
+
+def test_charts_are_drawn_once_per_report_and_again_for_a_new_one():
+    from dataclasses import replace
+    from datetime import date
+
+    from procurement.roi_web import chart_views
+
+    report = roi.compute(roi.RoiInputs(period=None, today=date(2026, 11, 26)))
+    drawn = chart_views(report)
+    assert chart_views(report) is drawn  # the kept report: its drawings are kept too
+    changed = replace(report, charts=report.charts[:1])
+    assert [view.chart_id for view in chart_views(changed)] == [report.charts[0].chart_id]
+    assert chart_views(report) is drawn

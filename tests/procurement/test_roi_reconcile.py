@@ -471,3 +471,56 @@ def test_spend_of_a_few_vendors_summed_in_python_equals_the_sql_grouping(
     grouped = _report(db, data, **filters).report
     assert fast.figures == grouped.figures
     assert [c.data for c in fast.charts] == [c.data for c in grouped.charts]
+
+
+def _change_reuse(db, data):
+    request = data.reuses["r5"]  # requested → approved: L2 gains a use, the reuse figures move
+    request.status = "approved"
+    request.avoided_cents = 7_000
+    request.updated_at = utcnow()
+    db.add(request)
+
+
+def _change_licence(db, data):
+    licence = data.licences["L4"]  # seats and renewal: utilisation and renewals move
+    licence.seats = 9
+    licence.renewal_on = TODAY + timedelta(days=10)
+    licence.updated_at = utcnow()
+    db.add(licence)
+
+
+def _change_purchase(db, data):
+    purchase = db.get(Purchase, data.licences["L3"].purchase_id)  # cost and spend move
+    purchase.obligated_cents += 3_000_001
+    purchase.updated_at = utcnow()
+    db.add(purchase)
+
+
+def _delete_licence(db, data):
+    db.delete(db.get(Licence, data.licences["L4"].id))  # the licence no reuse or invoice names
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"fiscal_year": 2026},
+        {"fiscal_year": 2026, "quarter": 2},
+        {"division": "CDC"},
+        {"vendor": "acme"},
+        {"kind": "api"},
+    ],
+)
+def test_parts_and_licence_facts_kept_across_changes_equal_a_fresh_computation(db, data, filters):
+    # Each part of a report is kept under the stamps of the tables it reads, and each licence's
+    # fact under its own stamp: after a change to any of them, the report equals one computed
+    # with nothing kept.
+    before = _report(db, data, **filters).report
+    for change in (_change_reuse, _change_licence, _change_purchase, _delete_licence):
+        change(db, data)
+        db.commit()
+        kept = _report(db, data, **filters).report
+        roi_service.clear_cache(licences=True)
+        fresh = _report(db, data, **filters).report
+        assert kept == fresh, change.__name__
+    assert fresh != before
