@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -186,6 +187,24 @@ def _on_server_error(request: Request, exc: Exception) -> Response:
     )
 
 
+_startup_objects_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Leave the objects loaded at startup out of every later garbage collection.
+
+    Modules, templates, ORM tables: about 230,000 long-lived objects that each full collection
+    walked, 150-450 ms inside whichever request set it off (a third of the ROI dashboard's
+    p95 after a change). Once per process: tests start many apps, and what is frozen is never
+    collected.
+    """
+    global _startup_objects_frozen
+    if not _startup_objects_frozen:
+        _startup_objects_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Litestar:
     """Build the application for `settings` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
@@ -256,6 +275,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             title="HHS Data Marketplace API", version="1.0.0", path="/schema"
         ),
         request_max_body_size=settings.max_request_bytes,
+        on_startup=[_freeze_startup_objects],
         on_shutdown=[close_database],
         logging_config=None,  # configure_logging already set JSON lines with request ids
         debug=False,

@@ -103,7 +103,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL", ""))
-    parser.add_argument("--workdir", type=Path, help="keep the SQLite database here (default: temp)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the SQLite database here (default: temp)"
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="measure the databases of an earlier --workdir run"
     )
