@@ -15,6 +15,7 @@ first of its search (every summary forgotten before it).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -136,7 +137,7 @@ def list_timings(url: str, workdir: Path, rounds: int, *, first: bool) -> list[f
     from procurement.services.purchases import clear_summary_cache
     from tests.support import login, make_user, settings_for
 
-    settings = settings_for(url, workdir / "var")
+    settings = dataclasses.replace(settings_for(url, workdir / "var"), log_level="WARNING")
     database = Database(settings)
     with database.session() as db:
         if db.exec(select(User).where(User.email == "bench@hhs.gov")).first() is None:
