@@ -23,7 +23,9 @@ listings whose title holds every word are scored first and the others only when 
 cannot fill the page and the facet scan, so a broad word scores the few thousand titles that hold
 it instead of every hit. Below it every hit is scored, which is exact and cheaper there than a
 second full-text pass. On the benchmark's 100,000 listings the two-stage order first differs
-from scoring every hit at rank 134 or later, on both engines.
+from scoring every hit at rank 134 or later, on both engines. On SQLite, when the title hits
+cannot fill the page, one full-text pass scores every hit and only the best others are looked
+up in the listing table (`_ranked_scoring_once`), with the same result.
 """
 
 from __future__ import annotations
@@ -265,6 +267,7 @@ def search_listings(
     # Counting reads only kind, division and access level per hit; ranking also reads the title.
     count_from = rank_from = "listing l"
     rank_sql = title_sql = "0"
+    match_clause = ""  # SQLite: the full-text condition among built.where
     if tokens:
         if dialect == "postgresql":
             tsq = built.bind(tsquery_terms_expression(terms))
@@ -285,7 +288,8 @@ def search_listings(
                 "listing l INDEXED BY ix_listing_search_cover "
                 "JOIN listing_fts ON listing_fts.rowid = l.id"
             )
-            built.where.append(f"listing_fts MATCH {match}")
+            match_clause = f"listing_fts MATCH {match}"
+            built.where.append(match_clause)
             weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
             rank_sql = f"bm25(listing_fts, {weights})"
             title_sql = built.bind(f"title : ({expression})")
@@ -315,10 +319,16 @@ def search_listings(
     ranked = kept.ranked
     if ranked is None:
         if tokens and query.sort == "relevance" and total > TWO_STAGE_FROM:
-            sql = _ranked_in_two_stages(
-                dialect, tokens, built, (rank_from, count_from), where, rank_sql, title_sql
-            )
-            params = {**built.params, "need": need}
+            if dialect == "sqlite":
+                sql = _ranked_scoring_once(
+                    tokens, built, rank_from, where, match_clause, rank_sql, title_sql
+                )
+                params = {**built.params, "need": need, "total": total}
+            else:
+                sql = _ranked_in_two_stages(
+                    dialect, tokens, built, (rank_from, count_from), where, rank_sql, title_sql
+                )
+                params = {**built.params, "need": need}
         else:
             order_sql = _order_sql(query, tokens, built, rank_sql)
             sql = f"SELECT l.id FROM {rank_from} WHERE {where} ORDER BY {order_sql} LIMIT {need}"
@@ -542,6 +552,83 @@ def _ranked_in_two_stages(
         f"WHERE {where} AND {in_title} ORDER BY {order} LIMIT :need), "
         f"weak AS MATERIALIZED (SELECT {weak_columns} FROM {weak_from} "
         f"WHERE {where} AND {not_in_title} "
+        f"ORDER BY {order} LIMIT (SELECT :need - count(*) FROM strong)) "
+        "SELECT id FROM (SELECT * FROM strong UNION ALL SELECT * FROM weak) ranked "
+        f"ORDER BY {order} LIMIT :need"
+    )
+
+
+def _ranked_scoring_once(
+    tokens: list[str],
+    built: _Builder,
+    strong_from: str,
+    where: str,
+    match_clause: str,
+    rank_sql: str,
+    title_sql: str,
+) -> str:
+    """_ranked_in_two_stages on SQLite: the same :need ids, with each hit scored at most once.
+
+    When fewer listings than :need hold every word in their title, every hit must be scored
+    anyway: one full-text pass ("scored") scores them all, instead of one pass for the title
+    hits and a second for the others (each pass walks every hit and bm25 reads each phrase's
+    document count again). The other hits are then looked up in the listing table only down to
+    a cut: the score of the (slots + hidden)-th best of them, where slots is what the title hits
+    leave of :need and hidden the number of hits the visibility and filters exclude (all hits
+    minus :total). At least `slots` visible hits score no worse than the cut, so none beyond it
+    can be in the page; those equal to it are all kept, so ties are still broken by
+    completeness and id. Lookups are correlated subqueries, never a join from a materialized
+    table, which SQLite could answer with a Bloom filter built over the whole listing table.
+    When the title hits can fill :need, they are ranked as in _ranked_in_two_stages, and the
+    other hits are scored ("rest") only if too few title hits are visible.
+    """
+    # The visibility and filters alone, for looking up one listing by id.
+    listing_where = " AND ".join(c for c in built.where if c != match_clause)
+    phrase = " ".join(tokens)
+    exact = built.bind(phrase)
+    contains = built.bind(f"%{phrase}%")
+    # The length test spares lower() for nearly every title (SQLite's lower() keeps the length).
+    tier_sql = (
+        f"CASE WHEN length(l.title) = length({exact}) AND lower(l.title) = {exact} THEN 0 "
+        f"WHEN lower(l.title) LIKE {contains} THEN 1 ELSE 2 END"
+    )
+    order = "tier, score, completeness DESC, id"
+    visible = (
+        f"FROM listing l INDEXED BY ix_listing_search_scored WHERE l.id = {{}} AND {listing_where}"
+    )
+    # The unary + keeps SQLite from turning the probe into one FTS lookup per title hit.
+    return (
+        "WITH title_hits AS MATERIALIZED (SELECT rowid AS id FROM listing_fts "
+        f"WHERE listing_fts MATCH {title_sql}), "
+        "few AS MATERIALIZED (SELECT count(*) < :need AS yes FROM title_hits), "
+        f"scored AS MATERIALIZED (SELECT rowid AS id, {rank_sql} AS score, "
+        "+rowid IN title_hits AS in_title FROM listing_fts "
+        f"WHERE {match_clause} "
+        "LIMIT (SELECT CASE WHEN yes THEN -1 ELSE 0 END FROM few)), "
+        "strong AS MATERIALIZED ("
+        f"SELECT * FROM (SELECT l.id AS id, {tier_sql} AS tier, {rank_sql} AS score, "
+        f"l.completeness AS completeness FROM {strong_from} "
+        f"WHERE {where} AND +listing_fts.rowid IN title_hits ORDER BY {order} "
+        "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE :need END FROM few)) "
+        "UNION ALL SELECT * FROM (SELECT id, tier, score, completeness FROM ("
+        "SELECT s.id AS id, "
+        f"(SELECT {tier_sql} FROM listing l INDEXED BY ix_listing_search_cover "
+        f"WHERE l.id = s.id AND {listing_where}) AS tier, s.score AS score, "
+        f"(SELECT l.completeness {visible.format('s.id')}) AS completeness "
+        "FROM scored s WHERE s.in_title) "
+        f"WHERE tier IS NOT NULL ORDER BY {order} LIMIT :need)), "
+        f"rest AS MATERIALIZED (SELECT rowid AS id, {rank_sql} AS score FROM listing_fts "
+        f"WHERE {match_clause} AND +rowid NOT IN title_hits "
+        "LIMIT (SELECT CASE WHEN NOT yes AND (SELECT count(*) FROM strong) < :need "
+        "THEN -1 ELSE 0 END FROM few)), "
+        "others AS MATERIALIZED (SELECT id, score FROM scored WHERE NOT in_title "
+        "UNION ALL SELECT id, score FROM rest), "
+        "weak AS MATERIALIZED (SELECT id, 3 AS tier, score, completeness FROM ("
+        f"SELECT w.id AS id, w.score AS score, (SELECT l.completeness {visible.format('w.id')}) "
+        "AS completeness FROM others w WHERE w.score <= coalesce((SELECT score FROM others "
+        "ORDER BY score LIMIT 1 OFFSET (SELECT :need - count(*) FROM strong) "
+        "+ (SELECT count(*) FROM title_hits) + (SELECT count(*) FROM others) - :total - 1), "
+        "1e308)) WHERE completeness IS NOT NULL "
         f"ORDER BY {order} LIMIT (SELECT :need - count(*) FROM strong)) "
         "SELECT id FROM (SELECT * FROM strong UNION ALL SELECT * FROM weak) ranked "
         f"ORDER BY {order} LIMIT :need"

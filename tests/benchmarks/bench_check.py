@@ -83,16 +83,6 @@ def check_timings(url: str, workdir: Path, needs: list) -> tuple[list[float], in
     return timings, found
 
 
-def purchase_count(url: str) -> int:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM purchase")).scalar_one()
-    engine.dispose()
-    return count
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -111,7 +101,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     from bench_matching import generate
-    from bench_purchases import fresh_database, import_in_child
+    from bench_purchases import database_url, fresh_database, import_in_child, purchases_held
 
     from procurement.matching import NeedQuery
 
@@ -134,15 +124,14 @@ def main() -> None:
         if not args.reuse:
             write_template(path, records)
         for engine, url in engines.items():
-            if args.reuse:
-                url = f"sqlite:///{workdir / 'bench.db'}" if engine == "sqlite" else url
-            else:
-                url = fresh_database(url, workdir)
+            url = database_url(url, workdir)
+            if not args.reuse:
+                fresh_database(url)
                 import_in_child(url, path)
             timings, found = check_timings(url, workdir, needs)
             print(
                 f"{engine:<11} {'check before you buy':<30} "
-                f"{purchase_count(url):>8,} purchases {statistics.median(timings):>7.1f}ms "
+                f"{purchases_held(url):>8,} purchases {statistics.median(timings):>7.1f}ms "
                 f"{percentile(timings, 0.95):>7.1f}ms {found:>3}/{len(needs)}"
             )
 

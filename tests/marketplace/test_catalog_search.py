@@ -142,6 +142,47 @@ def test_two_stage_ranking_gives_the_full_ranking_page_by_page(curated, monkeypa
     assert paged == everything
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_two_stage_ranking_breaks_ties_at_the_cut_by_completeness_then_id(
+    db, monkeypatch, signed_in
+):
+    """Hidden listings and equal scores around the last ranked result keep the full order."""
+    alike = {"description": "Notes on zebra.", "keyword": ["health"]}
+    # Hidden from anonymous callers and scored better than the others: the cut must reach past them.
+    secret = {"accessLevel": "non-public", "rights": "Staff only.", "description": "Zebra, zebra."}
+    harvest(
+        db,
+        "ties.json",
+        catalog(
+            dataset("z-1", "Zebra Crossing"),
+            dataset("z-2", "Alpha Report", **alike),
+            dataset("z-3", "Alpha Report", **alike),
+            dataset("z-4", "Alpha Report", **{**alike, **secret}),
+            dataset("z-5", "Alpha Report", **alike),
+            dataset("z-6", "Alpha Report", **{**alike, **secret}),
+            dataset("z-7", "Alpha Report", **alike),
+        ),
+    )
+    completeness = {"z-2": 50, "z-3": 80, "z-4": 80, "z-5": 80, "z-6": 50, "z-7": 50}
+    for identifier, value in completeness.items():
+        db.execute(
+            update(Listing).where(col(Listing.identifier) == identifier).values(completeness=value)
+        )
+    db.commit()
+    everything, total, _ = found(db, signed_in=signed_in, q="zebra", per_page=100)
+    staff = ["z-4", "z-6"] if signed_in else []
+    assert everything == ["z-1", *staff, "z-3", "z-5", "z-2", "z-7"]
+    monkeypatch.setattr(search_module, "TWO_STAGE_FROM", 0)
+    for scan in (1, 2, 3):
+        monkeypatch.setattr(search_module, "FACET_SCAN_LIMIT", scan)
+        paged = []
+        for page in range(1, total + 1):
+            ids, page_total, _ = found(db, signed_in=signed_in, q="zebra", per_page=1, page=page)
+            assert page_total == total
+            paged.extend(ids)
+        assert paged == everything
+
+
 def test_kept_facet_counts_follow_every_catalog_change(curated):
     before_ids, before_total, before = found(curated, q="beds")
     assert found(curated, q="beds")[:2] == (before_ids, before_total)  # kept, same answer
