@@ -213,3 +213,21 @@ def test_app_sqlite_connections_map_the_file_and_keep_their_settings(tmp_path):
         "foreign_keys": 1,
         "busy_timeout": 30000,
     }
+
+
+def test_a_pooled_sqlite_connection_forgets_an_unused_exclusive_mode(tmp_path):
+    """Connections are kept between requests: an exclusive session that never began must not
+    hand BEGIN IMMEDIATE (the write lock) to the next, read-only, user of its connection."""
+    from marketplace.db import build_engine, exclusive_session
+
+    engine = build_engine(f"sqlite:///{tmp_path / 'app.db'}", pool_size=1)
+    with exclusive_session(engine):
+        pass  # nothing ran, so nothing began
+    with engine.connect() as connection:
+        assert "begin_mode" not in connection.info
+        connection.exec_driver_sql("SELECT 1")
+        # A deferred read transaction: another connection can still take the write lock.
+        with engine.connect() as writer:
+            writer.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            writer.commit()
+    engine.dispose()
