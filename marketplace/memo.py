@@ -11,11 +11,15 @@ newer stamp serves older figures.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 Value = TypeVar("Value")
+
+# Every map of the process, so that all can be forgotten at once (`forget_all`).
+_every_map: weakref.WeakSet[KeptResults[object]] = weakref.WeakSet()
 
 
 class KeptResults(Generic[Value]):
@@ -31,6 +35,7 @@ class KeptResults(Generic[Value]):
         self.size = size
         self._entries: OrderedDict[Hashable, Value] = OrderedDict()
         self._lock = threading.Lock()
+        _every_map.add(self)  # type: ignore[arg-type]
 
     def get(self, key: Hashable) -> Value | None:
         with self._lock:
@@ -61,3 +66,13 @@ def database_key(db: object) -> str:
     bind = db.get_bind()  # type: ignore[attr-defined]
     engine = getattr(bind, "engine", bind)
     return engine.url.render_as_string(hide_password=True)
+
+
+def forget_all() -> None:
+    """Empty every map of the process.
+
+    For a database that was emptied and refilled behind the stamps' back: tests truncate their
+    PostgreSQL database and restart its ids between tests, so two tests' stamps could match.
+    """
+    for kept in list(_every_map):
+        kept.clear()

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from marketplace.app import create_app
 from marketplace.db import Database
+from marketplace.memo import forget_all
 from marketplace.migrate import upgrade
 from tests.support import (
     IN_CI,
@@ -70,6 +71,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         return copy_sqlite(sqlite_template, tmp_path / "test.db")
     cleaner: PostgresCleaner = request.getfixturevalue("postgres_cleaner")
     cleaner.clean()
+    # Same URL, ids restarted: a kept result of the previous test could match this one's stamps.
+    forget_all()
     return TEST_DATABASE_URL
 
 
