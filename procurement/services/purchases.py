@@ -10,13 +10,24 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, cast, column, func, literal_column, table, text
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session, col, select
 
@@ -804,13 +815,21 @@ def search_purchases(
     summary = _summaries.get(summary_key)
     if summary is None:
         reach = words.reach(db) if words is not None else WordReach.EVERY
+        # "No licence" is in no index: PostgreSQL reads every row for it, so it counts the
+        # vendors in the same pass (104.7 -> 86.5 ms over 98,027 purchases). Words it tests row
+        # by row are not worth it: its vendor count without them reads an index only.
+        one_pass = db.get_bind().dialect.name == "postgresql" and query.licence == "no"
         if words is not None and reach == WordReach.LIKELY:
             where = _filtered(query, divisions, today)
-            summary = _summarise(db, where, divisions, today, likely_words=words.condition())
+            summary = _summarise(
+                db, where, divisions, today, likely_words=words.condition(), one_pass=one_pass
+            )
         else:
             word_condition = words.condition_for(reach) if words is not None else None
             where = _filtered(query, divisions, today, word_condition)
-            summary = _summarise(db, where, divisions, today, few=reach == WordReach.SPARSE)
+            summary = _summarise(
+                db, where, divisions, today, few=reach == WordReach.SPARSE, one_pass=one_pass
+            )
             summary = replace(summary, reach=reach)
         _summaries.put(summary_key, summary)
     offset = (query.page - 1) * query.per_page
@@ -850,6 +869,7 @@ def _summarise(
     *,
     few: bool = False,
     likely_words: Any = None,
+    one_pass: bool = False,
 ) -> _ResultSummary:
     """Total, obligated sum and facet counts of the purchases matching `where`.
 
@@ -859,13 +879,15 @@ def _summarise(
             the three queries of a broad search would each look every match up again.
         likely_words: a word condition that every purchase matching `where` probably meets;
             the summary's reach says whether it did (EVERY: it filtered nothing) or not (SOME).
+        one_pass: PostgreSQL only; the grouping pass reads every row anyway, so it counts the
+            vendors too (grouping sets) instead of a second pass over the table.
     """
     reach = WordReach.EVERY
     if few:
         groups, by_vendor, active_count, licensed_count = _tally_few(db, where, today)
     else:
         (groups, by_vendor, active_count, licensed_count), every = _tally_many(
-            db, where, today, likely_words
+            db, where, today, likely_words, one_pass=one_pass
         )
         reach = WordReach.EVERY if every else WordReach.SOME
     total = obligated = 0
@@ -906,7 +928,7 @@ _Tally = tuple[list[tuple[int, str | None, int, int]], list[tuple[int, str, int]
 
 
 def _tally_many(
-    db: Session, where: list[Any], today: date, likely_words: Any = None
+    db: Session, where: list[Any], today: date, likely_words: Any = None, *, one_pass: bool = False
 ) -> tuple[_Tally, bool]:
     """Counts of a broad search in three queries, each answered from a covering index, and
     whether every match holds `likely_words` (tested in the grouping pass; the other queries
@@ -928,11 +950,19 @@ def _tally_many(
         sums.append(of_matches(func.sum(case((active, 1), else_=0))))
     if likely_words is not None:
         sums.append(func.count())  # without the words: every match holds them if equal
-    rows = db.exec(
-        select(Purchase.division_id, Purchase.psc, *sums)
-        .where(*where)
-        .group_by(Purchase.division_id, Purchase.psc)
-    ).all()
+    grouped = (col(Purchase.division_id), col(Purchase.psc))
+    vendor_rows: list[Any] = []
+    if one_pass:
+        # Rows of the (division, PSC) set have GROUPING(vendor_id) = 1; the vendors' rows 0.
+        both = db.exec(
+            select(*grouped, Purchase.vendor_id, func.grouping(Purchase.vendor_id), *sums)
+            .where(*where)
+            .group_by(func.grouping_sets(tuple_(*grouped), tuple_(col(Purchase.vendor_id))))
+        ).all()
+        rows = [(row[0], row[1], *row[4:]) for row in both if row[3]]
+        vendor_rows = [row for row in both if not row[3]]
+    else:
+        rows = db.exec(select(*grouped, *sums).where(*where).group_by(*grouped)).all()
     every = True
     if likely_words is not None:
         every = all(row[2] == row[-1] for row in rows)
@@ -952,6 +982,11 @@ def _tally_many(
         counts.append(count(*where, active))
     licensed_count, *active_apart_count = db.connection().execute(select(*counts)).one()
     active_count = active_apart_count[0] if active_apart else sum(int(row[4] or 0) for row in rows)
+    groups = [(division_id, psc, n, cents) for division_id, psc, n, cents, *_ in rows]
+    if one_pass:
+        # The first sum counts the matches (with the words, when they are tested).
+        by_vendor_count = {row[2]: int(row[4]) for row in vendor_rows if row[4]}
+        return (groups, _top_vendors(db, by_vendor_count), active_count, licensed_count), every
     vendor_key = col(Purchase.vendor_id).label("vendor_key")
     top_vendors = (
         select(vendor_key, func.count().label("n"))
@@ -966,7 +1001,6 @@ def _tally_many(
         .join(Vendor, col(Vendor.id) == top_vendors.c.vendor_key)
         .order_by(top_vendors.c.n.desc(), Vendor.name)
     ).all()
-    groups = [(division_id, psc, n, cents) for division_id, psc, n, cents, *_ in rows]
     vendors = [(v, name, int(n)) for v, name, n in by_vendor]
     return (groups, vendors, active_count, licensed_count), every
 
@@ -1000,9 +1034,13 @@ def _tally_few(db: Session, where: list[Any], today: date) -> _Tally:
         active_count += n - int(expired_n or 0)
         licensed_count += int(licensed_n or 0)
     groups = [(d, psc, n, cents_by_group[d, psc]) for (d, psc), n in by_group.items()]
-    # The same top vendors as `_tally_many`: most purchases, then lowest id; shown by count and
-    # then name in the database's collation (the names come back in it, and sorting by count
-    # keeps their order among equal counts).
+    return groups, _top_vendors(db, by_vendor), active_count, licensed_count
+
+
+def _top_vendors(db: Session, by_vendor: Mapping[int, int]) -> list[tuple[int, str, int]]:
+    """The same top vendors as `_tally_many`'s query: most purchases, then lowest id; shown by
+    count and then name in the database's collation (the names come back in it, and sorting by
+    count keeps their order among equal counts)."""
     top = dict(sorted(by_vendor.items(), key=lambda item: (-item[1], item[0]))[:FACET_LIMIT])
     named = (
         db.exec(
@@ -1011,8 +1049,7 @@ def _tally_few(db: Session, where: list[Any], today: date) -> _Tally:
         if top
         else []
     )
-    vendors = sorted(((v, name, top[v]) for v, name in named), key=lambda item: -item[2])
-    return groups, vendors, active_count, licensed_count
+    return sorted(((v, name, top[v]) for v, name in named), key=lambda item: -item[2])
 
 
 # ------------------------------------------------------------------ export
