@@ -182,7 +182,7 @@ def without_placeholder(text: str | None) -> str | None:
     if text is None:
         return None
     marker = " ".join(text.replace(".", "").split()).upper()
-    return None if marker in PLACEHOLDERS or text.strip() in PLACEHOLDERS else text
+    return None if marker in PLACEHOLDERS else text
 
 
 def clean_text(text: str | None) -> str | None:

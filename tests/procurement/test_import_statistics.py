@@ -1,13 +1,18 @@
-"""A large import refreshes the planner's statistics of every table it grows, on both engines."""
+"""After a large import: the planner's statistics of every table it grows, PostgreSQL's vacuum and
+GIN pending list, on both engines."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import text
 
-from procurement.services import imports
+from procurement.services import imports, purchases
 from procurement.services.imports import ImportOptions, import_awards
+from procurement.services.purchases import PurchaseQuery
+from tests.procurement.test_purchase_search import officer
+from tests.support import see_latest
 
 HEADER = "piid,division,vendor,description,start,current_end,obligated"
 
@@ -25,6 +30,7 @@ def _import(db, tmp_path: Path, rows: list[str], name: str) -> None:
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     outcome = import_awards(db, "cli: test", path, ImportOptions(filename=name))
     assert outcome.created == len(rows)
+    see_latest(db)
 
 
 def _planner_rows(db, table: str) -> float | None:
@@ -51,18 +57,35 @@ def _purchase_vacuums(db) -> int:
     ).scalar_one()
 
 
-def test_a_large_import_analyses_vendors_and_their_aliases(db, tmp_path, monkeypatch):
+def _pending_word_pages(db) -> int:
+    db.execute(text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
+    return db.execute(
+        text("SELECT pending_pages FROM pgstatginindex('ix_purchase_search_vector')")
+    ).scalar_one()
+
+
+def test_a_large_import_refreshes_statistics_vacuums_and_merges_pending_words(
+    db, tmp_path, monkeypatch
+):
     postgresql = db.get_bind().dialect.name == "postgresql"
     rows = _rows(40)
     _import(db, tmp_path, rows[:10], "small.csv")  # below the threshold: nothing analysed
     db.rollback()
     assert _planner_rows(db, "vendor") is None
-    vacuums = _purchase_vacuums(db) if postgresql else 0
+    vacuums = 0
+    if postgresql:
+        assert _pending_word_pages(db) > 0  # new words wait in the GIN index's pending list
+        vacuums = _purchase_vacuums(db)
     monkeypatch.setattr(imports, "ANALYZE_AFTER_ROWS", 20)
     _import(db, tmp_path, rows[10:], "large.csv")
     db.rollback()
     if postgresql:  # vacuumed, so facet counts can come from the covering indexes alone
         assert _purchase_vacuums(db) == vacuums + 1
+        assert _pending_word_pages(db) == 0  # and every word search no longer reads the list
     assert _planner_rows(db, "purchase") == 40
     assert _planner_rows(db, "vendor") == 40
     assert _planner_rows(db, "vendor_alias") >= 40  # every vendor's name is one of its aliases
+    page = purchases.search_purchases(
+        db, officer(db), PurchaseQuery(q="claims"), today=date(2026, 11, 26)
+    )
+    assert page.total == 40

@@ -345,33 +345,6 @@ def test_every_write_path_shows_in_the_next_summary(db, tmp_path):
     assert summary(db, user)[1] == 100 + 30000 + 9900 + 980000
 
 
-def _pending_word_pages(db) -> int:
-    db.execute(text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
-    return db.execute(
-        text("SELECT pending_pages FROM pgstatginindex('ix_purchase_search_vector')")
-    ).scalar_one()
-
-
-def test_a_large_import_refreshes_statistics_and_merges_pending_words(db, tmp_path, monkeypatch):
-    from procurement.services import imports
-
-    rows = [ROWS[0].replace("P00001", f"P{n:05d}") for n in range(1, 60)]
-    postgresql = db.get_bind().dialect.name == "postgresql"
-    load(db, tmp_path, rows[:30], "small.csv")  # below the threshold
-    if postgresql:
-        assert _pending_word_pages(db) > 0  # new words wait in the GIN index's pending list
-    monkeypatch.setattr(imports, "ANALYZE_AFTER_ROWS", 10)
-    load(db, tmp_path, rows[30:], "large.csv")
-    db.rollback()
-    if postgresql:
-        assert _pending_word_pages(db) == 0
-    else:  # ANALYZE wrote the register's row count where SQLite's planner reads it
-        stats = db.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'purchase'")).scalars()
-        assert {stat.split()[0] for stat in stats} == {"59"}
-    page = purchases.search_purchases(db, officer(db), PurchaseQuery(q="acme"), today=TODAY)
-    assert page.total == 59
-
-
 # ------------------------------------------------------------- how few and many matches are counted
 
 
