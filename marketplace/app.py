@@ -281,7 +281,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             title="HHS Data Marketplace API", version="1.0.0", path="/schema"
         ),
         request_max_body_size=settings.max_request_bytes,
-        on_startup=[_freeze_startup_objects],
+        on_startup=[_freeze_startup_objects, database.prewarm],
         on_shutdown=[close_database],
         logging_config=None,  # configure_logging already set JSON lines with request ids
         debug=False,

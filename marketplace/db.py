@@ -35,6 +35,9 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
             poolclass=QueuePool,
             pool_size=pool_size,
             max_overflow=-1,
+            # The most recently returned connection first: its map and caches are the warmest
+            # (see Database.prewarm).
+            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -63,6 +66,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(connection: Any) -> None:
     mode = connection.info.pop("begin_mode", "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -99,6 +106,42 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def prewarm(self) -> list[str]:
+        """SQLite: read every table and index once through a pooled connection; what was read.
+
+        Each connection maps the database file on its own, and the first read of each mapped
+        page costs a page fault. In a new process every first search paid for the pages it
+        touched: the first request of each of the catalog benchmark's 61 queries took p50 10.7 /
+        p95 27 ms, then 8.9 / 19.4 ms after this (about 90 ms at startup for 930 MB). The pool
+        hands out the most recently returned connection first, so this one serves the next
+        requests. Skipped when the file is larger than the map (the rest would not stay) and on
+        PostgreSQL, whose buffers outlive the app.
+        """
+        if not is_sqlite(self.engine):
+            return []
+        read: list[str] = []
+        with self.engine.connect() as connection:
+            pages, page_size = (
+                connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+                for name in ("page_count", "page_size")
+            )
+            if pages * page_size > SQLITE_MMAP_BYTES:
+                return []
+            objects = connection.exec_driver_sql(
+                "SELECT type, name, tbl_name, sql FROM sqlite_schema "
+                "WHERE type IN ('table', 'index') ORDER BY type DESC, name"
+            ).all()
+            for kind, name, table, sql in objects:
+                if kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL"):
+                    continue  # its own tables hold its data and are read in turn
+                scan = "NOT INDEXED" if kind == "table" else f"INDEXED BY {_quoted(name)}"
+                # count(*) walks every page of the b-tree without decoding its rows. The names
+                # come from the schema itself.
+                statement = f"SELECT count(*) FROM {_quoted(table)} {scan}"  # noqa: S608
+                connection.exec_driver_sql(statement).all()
+                read.append(name)
+        return read
 
 
 async def provide_db_session(database: Database) -> AsyncGenerator[Session, None]:

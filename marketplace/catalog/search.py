@@ -52,6 +52,10 @@ FACET_SCAN_LIMIT = 500  # multi-valued facets are counted over at most this many
 # Past this many results, ranking scores the listings whose title holds every word first
 # (_ranked_in_two_stages); below it every hit is scored, which is cheap and exact.
 TWO_STAGE_FROM = 2000
+# On SQLite, when the title hits can fill the page, this many times the page's need of the
+# best-scored ones are looked up first (_ranked_scoring_once); the others only if too few of those
+# are visible in the first tiers.
+NEAR_FACTOR = 1.25
 
 # Relative weights of the indexed fields (FTS5 bm25 column weights; tsvector A/B/C/D).
 FIELD_WEIGHTS = {"title": 10.0, "keywords": 5.0, "publisher": 3.0, "description": 1.0}
@@ -320,10 +324,19 @@ def search_listings(
     if ranked is None:
         if tokens and query.sort == "relevance" and total > TWO_STAGE_FROM:
             if dialect == "sqlite":
+                near_first = len(tokens) == 1 and not any(query.filters().values())
                 sql = _ranked_scoring_once(
-                    tokens, built, rank_from, where, match_clause, rank_sql, title_sql
+                    tokens,
+                    built,
+                    rank_from,
+                    where,
+                    match_clause,
+                    rank_sql,
+                    title_sql,
+                    near_first=near_first,
                 )
-                params = {**built.params, "need": need, "total": total}
+                near = int(NEAR_FACTOR * need)
+                params = {**built.params, "need": need, "near": near, "total": total}
             else:
                 sql = _ranked_in_two_stages(
                     dialect, tokens, built, (rank_from, count_from), where, rank_sql, title_sql
@@ -566,6 +579,8 @@ def _ranked_scoring_once(
     match_clause: str,
     rank_sql: str,
     title_sql: str,
+    *,
+    near_first: bool,
 ) -> str:
     """_ranked_in_two_stages on SQLite: the same :need ids, with each hit scored at most once.
 
@@ -581,6 +596,15 @@ def _ranked_scoring_once(
     table, which SQLite could answer with a Bloom filter built over the whole listing table.
     When the title hits can fill :need, they are ranked as in _ranked_in_two_stages, and the
     other hits are scored ("rest") only if too few title hits are visible.
+
+    With `near_first` (one word, no filter), title hits that fill :need are not all looked up:
+    they are scored from the full-text index alone ("title_scored") and only the :near best, with
+    every tie of the last and every exact title (ix_listing_search_exact_title), are looked up
+    ("near"). If at least :need of those are visible in the first two tiers, no other title hit
+    can reach :need: it is in tier 1 or 2 and scores worse than all of them. Otherwise the rest
+    are looked up too ("far"). For "medic*" that is 625 lookups instead of 6,400 (29 -> 24 ms);
+    the fallback costs about 2 ms more than looking everything up at once, and filters or
+    several words make it likely, so those rank as before.
     """
     # The visibility and filters alone, for looking up one listing by id.
     listing_where = " AND ".join(c for c in built.where if c != match_clause)
@@ -596,6 +620,51 @@ def _ranked_scoring_once(
     visible = (
         f"FROM listing l INDEXED BY ix_listing_search_scored WHERE l.id = {{}} AND {listing_where}"
     )
+
+    def tiered(source: str) -> str:
+        """The visible rows of `source` (id, score) with their tier and completeness."""
+        # One lookup per row: the tier (0-2) and the completeness (an integer) come back packed
+        # in one value. OFFSET 0 keeps SQLite from flattening the subquery, which would repeat
+        # the lookup for each use of the value.
+        return (
+            "SELECT id, packed % 4 AS tier, score, packed / 4 AS completeness FROM ("
+            "SELECT s.id AS id, s.score AS score, "
+            f"(SELECT l.completeness * 4 + {tier_sql} FROM listing l "
+            f"INDEXED BY ix_listing_search_cover WHERE l.id = s.id AND {listing_where}) AS packed "
+            f"FROM {source} s LIMIT -1 OFFSET 0) WHERE packed IS NOT NULL"
+        )
+
+    few_title_hits = "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE -1 END FROM few)"
+    if near_first:
+        many_title_hits = (
+            f"title_scored AS MATERIALIZED (SELECT rowid AS id, {rank_sql} AS score "
+            f"FROM listing_fts WHERE {match_clause} AND +rowid IN title_hits {few_title_hits}), "
+            "near AS MATERIALIZED (SELECT id, score FROM title_scored WHERE score <= coalesce(("
+            "SELECT score FROM title_scored ORDER BY score LIMIT 1 OFFSET :near - 1), 1e308) "
+            "OR id IN (SELECT id FROM listing INDEXED BY ix_listing_search_exact_title "
+            f"WHERE lower(title) = {exact})), "
+            f"near_tiered AS MATERIALIZED ({tiered('near')}), "
+            "enough AS MATERIALIZED "
+            "(SELECT count(*) >= :need AS yes FROM near_tiered WHERE tier <= 1), "
+            "far_tiered AS MATERIALIZED ("
+            + tiered(
+                "(SELECT * FROM title_scored WHERE id NOT IN (SELECT id FROM near) "
+                "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE -1 END FROM enough))"
+            )
+            + "), "
+        )
+        strong_title_hits = (
+            "SELECT * FROM near_tiered UNION ALL SELECT * FROM far_tiered "
+            f"ORDER BY {order} LIMIT :need"
+        )
+    else:
+        many_title_hits = ""
+        strong_title_hits = (
+            f"SELECT l.id AS id, {tier_sql} AS tier, {rank_sql} AS score, "
+            f"l.completeness AS completeness FROM {strong_from} "
+            f"WHERE {where} AND +listing_fts.rowid IN title_hits ORDER BY {order} "
+            "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE :need END FROM few)"
+        )
     # The unary + keeps SQLite from turning the probe into one FTS lookup per title hit.
     return (
         "WITH title_hits AS MATERIALIZED (SELECT rowid AS id FROM listing_fts "
@@ -605,18 +674,11 @@ def _ranked_scoring_once(
         "+rowid IN title_hits AS in_title FROM listing_fts "
         f"WHERE {match_clause} "
         "LIMIT (SELECT CASE WHEN yes THEN -1 ELSE 0 END FROM few)), "
-        "strong AS MATERIALIZED ("
-        f"SELECT * FROM (SELECT l.id AS id, {tier_sql} AS tier, {rank_sql} AS score, "
-        f"l.completeness AS completeness FROM {strong_from} "
-        f"WHERE {where} AND +listing_fts.rowid IN title_hits ORDER BY {order} "
-        "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE :need END FROM few)) "
-        "UNION ALL SELECT * FROM (SELECT id, tier, score, completeness FROM ("
-        "SELECT s.id AS id, "
-        f"(SELECT {tier_sql} FROM listing l INDEXED BY ix_listing_search_cover "
-        f"WHERE l.id = s.id AND {listing_where}) AS tier, s.score AS score, "
-        f"(SELECT l.completeness {visible.format('s.id')}) AS completeness "
-        "FROM scored s WHERE s.in_title) "
-        f"WHERE tier IS NOT NULL ORDER BY {order} LIMIT :need)), "
+        f"{many_title_hits}"
+        f"strong AS MATERIALIZED (SELECT * FROM ({strong_title_hits}) "
+        "UNION ALL SELECT * FROM ("
+        + tiered("(SELECT id, score FROM scored WHERE in_title)")
+        + f" ORDER BY {order} LIMIT :need)), "
         f"rest AS MATERIALIZED (SELECT rowid AS id, {rank_sql} AS score FROM listing_fts "
         f"WHERE {match_clause} AND +rowid NOT IN title_hits "
         "LIMIT (SELECT CASE WHEN NOT yes AND (SELECT count(*) FROM strong) < :need "
@@ -628,7 +690,7 @@ def _ranked_scoring_once(
         "AS completeness FROM others w WHERE w.score <= coalesce((SELECT score FROM others "
         "ORDER BY score LIMIT 1 OFFSET (SELECT :need - count(*) FROM strong) "
         "+ (SELECT count(*) FROM title_hits) + (SELECT count(*) FROM others) - :total - 1), "
-        "1e308)) WHERE completeness IS NOT NULL "
+        "1e308) LIMIT -1 OFFSET 0) WHERE completeness IS NOT NULL "
         f"ORDER BY {order} LIMIT (SELECT :need - count(*) FROM strong)) "
         "SELECT id FROM (SELECT * FROM strong UNION ALL SELECT * FROM weak) ranked "
         f"ORDER BY {order} LIMIT :need"

@@ -183,6 +183,59 @@ def test_two_stage_ranking_breaks_ties_at_the_cut_by_completeness_then_id(
         assert paged == everything
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("q", ["zebra", "zebras"])
+def test_ranking_the_best_scored_title_hits_first_keeps_the_full_order(
+    db, monkeypatch, signed_in, q
+):
+    """One word and many title hits: SQLite looks up only the best-scored ones first (near_first).
+
+    The exact title scores below the others, the best-scored listing is hidden from anonymous
+    callers, and "zebras" leaves most titles in the weaker tier (they hold "zebra" only): each
+    must still come out where scoring every hit puts it.
+    """
+    many = {"keyword": ["zebra"], "description": "Zebra, zebra, zebra."}
+    hidden = {"accessLevel": "non-public", "rights": "Staff only."}
+    harvest(
+        db,
+        "near.json",
+        catalog(
+            dataset("n-1", "Zebra", description="Notes."),
+            dataset("n-2", "Zebra Zebra Crossing", **many),
+            dataset("n-3", "Zebra Zebra Herd", **{**many, **hidden}),
+            dataset("n-4", "Zebras of Kenya"),
+            dataset("n-5", "Zebra Report", **many),
+            dataset("n-6", "Plains Zebra Census"),
+        ),
+    )
+    everything, total, _ = found(db, signed_in=signed_in, q=q, per_page=100)
+    if q == "zebra":
+        assert everything[0] == "n-1"  # the exact title, though others score better
+    else:
+        assert everything[0] == "n-4"  # the only title holding "zebras"
+    assert ("n-3" in everything) == signed_in
+    statements: list[str] = []
+    engine = db.get_bind()
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    monkeypatch.setattr(search_module, "TWO_STAGE_FROM", 0)
+    try:
+        for scan in (1, 2, 3):
+            monkeypatch.setattr(search_module, "FACET_SCAN_LIMIT", scan)
+            paged = []
+            for page in range(1, total + 1):
+                ids, _, _ = found(db, signed_in=signed_in, q=q, per_page=1, page=page)
+                paged.extend(ids)
+            assert paged == everything
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    if engine.dialect.name == "sqlite":
+        assert any("near_tiered" in statement for statement in statements)
+
+
 def test_kept_facet_counts_follow_every_catalog_change(curated):
     before_ids, before_total, before = found(curated, q="beds")
     assert found(curated, q="beds")[:2] == (before_ids, before_total)  # kept, same answer
