@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from marketplace import accounts
 from marketplace.migrate import alembic_config, upgrade
@@ -17,7 +17,7 @@ from procurement.models import Purchase
 from procurement.services import purchases
 from procurement.services.imports import ImportOptions, import_awards
 from procurement.services.purchase_index import SQLITE_INSERT_TRIGGER
-from procurement.services.purchases import PurchaseInput, PurchaseQuery, search_words
+from procurement.services.purchases import PurchaseInput, PurchaseQuery, WordReach, search_words
 from tests.support import make_user, see_latest
 
 TODAY = date(2026, 11, 26)
@@ -432,29 +432,87 @@ def test_words_counted_in_the_grouping_pass_give_the_same_page_and_counts(
 
 
 @pytest.mark.parametrize("q", ["", "feed", "alpha", "alpha beta"])
-def test_vendors_counted_in_the_grouping_pass_give_the_same_counts(db, tmp_path, monkeypatch, q):
-    # PostgreSQL counts the vendors in its grouping pass (grouping sets) when that pass reads
-    # every row anyway ("no licence"), words tested row by row included (a probe of none makes
-    # "alpha" such words, which then filter). A separate vendor query must give the same facets.
+def test_no_licence_counted_as_a_difference_gives_the_same_page_and_counts(
+    db, tmp_path, monkeypatch, q
+):
+    # PostgreSQL counts "no licence" as every match minus the licensed ones, words proven or
+    # tested row by row included (a probe of none makes "alpha" such words, which then filter).
+    # Testing the licence of each match must give the same page and counts.
     register_of_sixty(db, tmp_path)
     user = officer(db)
-    tally = purchases._tally_many
-    one_passes = []
+    summarise = purchases._summarise
+    subtracted = []
 
-    def natural_way(*args, one_pass=False, **options):
-        one_passes.append(one_pass)
-        return tally(*args, one_pass=one_pass, **options)
+    def natural_way(*args, excluded=None, **options):
+        subtracted.append(excluded is not None)
+        return summarise(*args, excluded=excluded, **options)
 
-    def two_passes(*args, one_pass=False, **options):
-        return tally(*args, **options)
+    def tested_on_each(db, where, *args, excluded=None, **options):
+        return summarise(db, where if excluded is None else [*where, ~excluded], *args, **options)
 
-    for where in ({}, {"licence": "no"}, {"licence": "no", "division": "NIH"}):
+    for where in ({}, {"division": "NIH"}, {"status": "expired", "psc": "7A21"}):
         for probe in (10**6, 0):
-            query = PurchaseQuery(q=q, per_page=4, **where)
-            monkeypatch.setattr(purchases, "_PROBE_ROWS", probe)
-            monkeypatch.setattr(purchases, "_tally_many", natural_way)
-            natural = outcome(db, user, query)
-            monkeypatch.setattr(purchases, "_tally_many", two_passes)
-            assert outcome(db, user, query) == natural, (query, probe)
-            assert natural[1] == 0 or natural[3]["vendor"], query
-    assert any(one_passes) == (db.get_bind().dialect.name == "postgresql")
+            for sort, page in (("newest", 1), ("amount", 2)):
+                query = PurchaseQuery(q=q, licence="no", sort=sort, page=page, per_page=4, **where)
+                monkeypatch.setattr(purchases, "_PROBE_ROWS", probe)
+                monkeypatch.setattr(purchases, "_summarise", natural_way)
+                natural = outcome(db, user, query)
+                monkeypatch.setattr(purchases, "_summarise", tested_on_each)
+                assert outcome(db, user, query) == natural, (query, probe)
+                assert natural[1] == 0 or natural[3]["vendor"], query
+                assert dict(natural[3]["licence"]) == {"yes": 0, "no": natural[1]}
+    assert any(subtracted) == (db.get_bind().dialect.name == "postgresql")
+
+
+def test_counts_as_a_difference_equal_the_counts_of_the_rest(db, tmp_path):
+    # Both engines: every count of `where` minus `excluded` equals that of `where` and not
+    # `excluded`, also where whole groups and vendors are excluded (every sixth is licensed;
+    # the purchases starting 2025-01-01 are numbers 0, 28 and 56, and 0 alone is licensed).
+    register_of_sixty(db, tmp_path)
+    licensed = purchases._has_licence()
+    first = db.exec(select(Purchase.id).where(Purchase.piid == "75D30124P00000")).one()
+    words = purchases.word_match(db, "alpha")
+    every_word = purchases.word_match(db, "feed")
+
+    def plain(tally):
+        groups, vendors, active, licensed_n = tally[0]
+        rows = sorted((d, psc, int(n), int(cents)) for d, psc, n, cents in groups)
+        return rows, vendors, int(active), int(licensed_n), tally[1]
+
+    cases = [
+        ([], None),
+        ([Purchase.start_on == date(2025, 1, 1)], None),
+        ([Purchase.id == first], None),
+        ([words.condition()], None),
+        ([], words.condition()),
+        ([], every_word.condition()),
+        ([Purchase.start_on == date(2025, 1, 1)], every_word.condition()),
+    ]
+    for where, likely in cases:
+        apart = plain(purchases._tally_many(db, where, TODAY, likely, excluded=licensed))
+        rest = plain(purchases._tally_many(db, [*where, ~licensed], TODAY, likely))
+        assert apart == rest, (where, likely)
+    none_left = plain(purchases._tally_many(db, [Purchase.id == first], TODAY, excluded=licensed))
+    assert none_left == ([], [], 0, 0, True)
+    three = plain(purchases._tally_many(db, [Purchase.start_on == date(2025, 1, 1)], TODAY))
+    two = plain(
+        purchases._tally_many(db, [Purchase.start_on == date(2025, 1, 1)], TODAY, excluded=licensed)
+    )
+    assert (len(three[0]), three[1][0][2], three[3]) == (3, 3, 1)
+    assert (len(two[0]), two[1][0][2], two[3]) == (2, 2, 0)
+
+
+def test_the_probe_of_words_also_tests_the_latest_purchases(db, tmp_path, monkeypatch):
+    # PostgreSQL asks whether the first and the latest purchases hold the words before counting
+    # them: "alpha" is in the first of the register of sixty (number 0) but not in the latest
+    # (59), "feed" in both. SQLite counts the word index's matches instead.
+    register_of_sixty(db, tmp_path)
+    latest = db.exec(select(Purchase.piid).order_by(col(Purchase.id).desc())).first()
+    assert latest == "75D30124P00059"
+    monkeypatch.setattr(purchases, "_PROBE_ROWS", 1)
+    postgres = db.get_bind().dialect.name == "postgresql"
+    reach = {q: purchases.word_match(db, q).reach(db) for q in ("alpha", "feed")}
+    if postgres:
+        assert reach == {"alpha": WordReach.SOME, "feed": WordReach.LIKELY}
+    else:
+        assert reach == {"alpha": WordReach.DENSE, "feed": WordReach.EVERY}
