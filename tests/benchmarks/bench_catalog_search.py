@@ -44,6 +44,9 @@ from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+
+from bench_purchases import ensure_postgres_database  # noqa: E402
 
 from marketplace.catalog.models import Listing, ListingKind, ListingStatus  # noqa: E402
 from marketplace.catalog.services import apply_record, reindex  # noqa: E402
@@ -153,23 +156,6 @@ def drop_postgres_schema(url: str) -> None:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-
-
-def ensure_postgres_database(url: str) -> None:
-    """Create the benchmark database when missing (never the tests' database)."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.database in (None, "", "test", "postgres"):
-        raise SystemExit("--postgres must name a database of its own, such as /bench")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-        ).first()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 # ------------------------------------------------------------------ servers and timing

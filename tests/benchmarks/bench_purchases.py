@@ -78,10 +78,31 @@ def database_url(url: str, workdir: Path) -> str:
     return f"sqlite:///{workdir / 'bench.db'}" if url.startswith("sqlite") else url
 
 
+def ensure_postgres_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database when it is missing (never the tests' one)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    if parsed.database in (None, "", "test", "postgres"):
+        raise SystemExit("--postgres must name a database of its own, such as /bench")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
 def purchases_held(url: str) -> int:
     """How many purchases a migrated database holds; 0 when it has no register yet."""
     from sqlalchemy import create_engine, inspect, text
 
+    ensure_postgres_database(url)
     engine = create_engine(url)
     try:
         if not inspect(engine).has_table("purchase"):
@@ -101,6 +122,7 @@ def fresh_database(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     else:
+        ensure_postgres_database(url)
         engine = create_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
