@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -19,6 +20,11 @@ def test_one_linear_head():
     assert sum(1 for r in revisions if r.down_revision is None) == 1
 
 
+# SQLAlchemy cannot reflect SQLite's expression indexes; search indexes are the migrations' own
+# (include_object leaves every ix_listing_search_* index out of the comparison).
+@pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index ix_listing_search"
+)
 def test_upgrade_from_empty_matches_the_models(database_url):
     # The fixture database was built by `upgrade`; running it again is a no-op.
     upgrade(database_url)
