@@ -634,11 +634,11 @@ def _ranked_scoring_once(
             f"FROM {source} s LIMIT -1 OFFSET 0) WHERE packed IS NOT NULL"
         )
 
-    few_title_hits = "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE -1 END FROM few)"
+    unless_few = "LIMIT (SELECT CASE WHEN yes THEN 0 ELSE -1 END FROM few)"  # no rows when few
     if near_first:
         many_title_hits = (
             f"title_scored AS MATERIALIZED (SELECT rowid AS id, {rank_sql} AS score "
-            f"FROM listing_fts WHERE {match_clause} AND +rowid IN title_hits {few_title_hits}), "
+            f"FROM listing_fts WHERE {match_clause} AND +rowid IN title_hits {unless_few}), "
             "near AS MATERIALIZED (SELECT id, score FROM title_scored WHERE score <= coalesce(("
             "SELECT score FROM title_scored ORDER BY score LIMIT 1 OFFSET :near - 1), 1e308) "
             "OR id IN (SELECT id FROM listing INDEXED BY ix_listing_search_exact_title "
