@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,6 @@ CHROMIUM_FLAGS = [
 AXE = ROOT / "static" / "vendor" / "axe.min.js"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live")
@@ -46,24 +39,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -
     database = Database(settings)
     load_demo(database)
     database.dispose()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    # The test binds and listens before the server starts: requests wait in the socket's queue
+    # until the app has started, so nothing polls or sleeps, and no other process can take the
+    # port in between.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(128)
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
-    # Wait for start-up by polling a bounded number of times (no clock reading in tests).
-    for _ in range(600):
-        if server.started:
-            break
-        time.sleep(0.05)
-    else:
-        raise RuntimeError("the live server did not start")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    listening.close()
 
 
 @pytest.fixture(scope="session")
