@@ -14,7 +14,9 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import select
 
 Value = TypeVar("Value")
 
@@ -66,6 +68,12 @@ def database_key(db: object) -> str:
     bind = db.get_bind()  # type: ignore[attr-defined]
     engine = getattr(bind, "engine", bind)
     return engine.url.render_as_string(hide_password=True)
+
+
+def read_stamp(db: Any, *aggregates: Any) -> tuple[Any, ...]:
+    """The values of `aggregates` (max, count...) in one query, each its own scalar subquery, so
+    that each is one index lookup: a single SELECT of them all would scan the tables."""
+    return tuple(db.exec(select(*(select(a).scalar_subquery() for a in aggregates))).one())
 
 
 def forget_all() -> None:

@@ -37,11 +37,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy import func, text
+from sqlmodel import Session, col
 
-from marketplace.catalog.models import AccessLevel, ListingKind, ListingStatus
-from marketplace.memo import KeptResults, database_key
+from marketplace.catalog.models import AccessLevel, Listing, ListingKind, ListingStatus
+from marketplace.memo import KeptResults, database_key, read_stamp
 
 MAX_TOKENS = 12
 MAX_TOKEN_LENGTH = 40
@@ -807,14 +807,9 @@ def clear_kept_results() -> None:
     _kept_results.clear()
 
 
-def _catalog_stamp(db: Session) -> tuple[Any, Any]:
-    # Two scalar subqueries so that each is one index lookup (max over ix_listing_updated_at, the
-    # primary key); a single SELECT max(a), max(b) would scan the table on SQLite.
-    row = _sql(
-        db,
-        "SELECT (SELECT max(updated_at) FROM listing), (SELECT max(id) FROM listing)",
-    ).first()
-    return (str(row[0]), row[1]) if row else (None, None)
+def _catalog_stamp(db: Session) -> tuple[Any, ...]:
+    # Latest change and highest id: every listing change moves one (listings are never deleted).
+    return read_stamp(db, func.max(Listing.updated_at), func.max(col(Listing.id)))
 
 
 def _label(facet: str, value: str) -> str:

@@ -36,7 +36,7 @@ from marketplace.audit import changed_fields, record_event
 from marketplace.auth import Permission, Principal, can, require
 from marketplace.catalog.models import Listing, ListingKind
 from marketplace.catalog.search import fts5_expression, query_tokens, tsquery_expression
-from marketplace.memo import KeptResults, database_key
+from marketplace.memo import KeptResults, database_key, read_stamp
 from marketplace.models import Division
 from marketplace.spreadsheets import spreadsheet_safe
 from marketplace.types import utcnow
@@ -773,21 +773,15 @@ def search_stamp(db: Session) -> tuple[Any, ...]:
     vendor and division facets.
     """
 
-    def scalar(column: Any) -> Any:
-        return select(column).scalar_subquery()
-
-    return tuple(
-        db.exec(
-            select(
-                scalar(func.max(col(Purchase.id))),
-                scalar(func.max(Purchase.updated_at)),
-                scalar(func.count(col(Licence.id))),
-                scalar(func.max(Licence.updated_at)),
-                scalar(func.count(col(Vendor.id))),
-                scalar(func.max(Vendor.updated_at)),
-                scalar(func.max(Division.updated_at)),
-            )
-        ).one()
+    return read_stamp(
+        db,
+        func.max(col(Purchase.id)),
+        func.max(Purchase.updated_at),
+        func.count(col(Licence.id)),
+        func.max(Licence.updated_at),
+        func.count(col(Vendor.id)),
+        func.max(Vendor.updated_at),
+        func.max(Division.updated_at),
     )
 
 

@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 from marketplace.accounts import find_division
 from marketplace.auth import Permission, Principal, require
 from marketplace.catalog.models import Listing, ListingKind, ListingUsage
-from marketplace.memo import KeptResults, database_key
+from marketplace.memo import KeptResults, database_key, read_stamp
 from marketplace.models import Division, Role
 from marketplace.spreadsheets import spreadsheet_safe
 from marketplace.templating import DISPLAY_ZONE
@@ -396,34 +396,29 @@ class DataStamp(NamedTuple):
 
 def data_stamp(db: Session) -> DataStamp:
     """Counts and latest changes of every table the report reads, in one query."""
-
-    def scalar(*columns: Any) -> Any:
-        return select(*columns).scalar_subquery()
-
-    values = db.exec(
-        select(
-            scalar(func.max(col(Purchase.id))),
-            scalar(func.max(Purchase.updated_at)),
-            scalar(func.max(Vendor.updated_at)),
-            scalar(func.max(Division.updated_at)),
-            scalar(func.count(col(Licence.id))),
-            scalar(func.max(Licence.updated_at)),
-            scalar(func.count(col(ReuseRequest.id))),
-            scalar(func.max(ReuseRequest.updated_at)),
-            scalar(func.count(col(Invoice.id))),
-            scalar(func.max(Invoice.updated_at)),
-            scalar(func.count(col(Listing.id))),
-            scalar(func.max(Listing.updated_at)),
-            scalar(func.count(ListingUsage.listing_id)),
-            scalar(func.coalesce(_sum(ListingUsage.views + ListingUsage.downloads), 0)),
-            scalar(func.count(col(DuplicateDecision.id))),
-            scalar(func.max(DuplicateDecision.decided_at)),
-            scalar(func.max(DuplicateScanRun.id)),
-            scalar(func.count(col(DuplicateScanGroup.id))),
-            scalar(func.count(col(CheckOutcome.id))),
-            scalar(func.max(CheckOutcome.id)),
-        )
-    ).one()
+    values = read_stamp(
+        db,
+        func.max(col(Purchase.id)),
+        func.max(Purchase.updated_at),
+        func.max(Vendor.updated_at),
+        func.max(Division.updated_at),
+        func.count(col(Licence.id)),
+        func.max(Licence.updated_at),
+        func.count(col(ReuseRequest.id)),
+        func.max(ReuseRequest.updated_at),
+        func.count(col(Invoice.id)),
+        func.max(Invoice.updated_at),
+        func.count(col(Listing.id)),
+        func.max(Listing.updated_at),
+        func.count(ListingUsage.listing_id),
+        func.coalesce(_sum(ListingUsage.views + ListingUsage.downloads), 0),
+        func.count(col(DuplicateDecision.id)),
+        func.max(DuplicateDecision.decided_at),
+        func.max(DuplicateScanRun.id),
+        func.count(col(DuplicateScanGroup.id)),
+        func.count(col(CheckOutcome.id)),
+        func.max(CheckOutcome.id),
+    )
     return DataStamp(
         purchases=tuple(values[0:2]),
         vendors=tuple(values[2:3]),

@@ -30,3 +30,26 @@ def test_forget_all_empties_every_map() -> None:
 def test_a_map_holds_at_least_one_entry() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         KeptResults(0)
+
+
+def test_a_stamp_reads_each_aggregate_in_one_query(db) -> None:
+    from sqlalchemy import event, func
+    from sqlmodel import col, select
+
+    from marketplace.memo import read_stamp
+    from marketplace.models import Division
+
+    ids = db.exec(select(Division.id)).all()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        values = read_stamp(db, func.count(col(Division.id)), func.max(col(Division.id)))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert values == (len(ids), max(ids))
+    assert len(statements) == 1
