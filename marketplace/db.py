@@ -14,7 +14,7 @@ from sqlmodel import Session, create_engine
 
 from marketplace.settings import Settings
 
-# Reads beyond this size fall back to the page cache; the benchmark databases are 100-400 MB.
+# Reads beyond this size fall back to the page cache; the benchmark databases are 100-930 MB.
 SQLITE_MMAP_BYTES = 1 << 30
 
 
